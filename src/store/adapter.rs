@@ -1,0 +1,276 @@
+//! `grammers_session::Session` over any tgsess backend, write-through: whatever grammers
+//! changes (home DC, DC options and keys, the logged-in user) is saved at once, atomically,
+//! in the backend's own format. Other peers and the update state live in memory only.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use grammers_session::types::{DcOption, PeerAuth, PeerId, PeerInfo, UpdateState, UpdatesState};
+use grammers_session::{BoxFuture, Session as GrammersSession};
+
+use super::error::{Result, StoreError};
+use super::format::Format;
+use super::model::{DcEntry, Session};
+use super::{dc_table, write_file};
+use crate::secret::AuthKey;
+
+/// Where an adapter keeps its session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A file (SQLite or string) written in `format`.
+    File { path: PathBuf, format: Format },
+    /// This process only.
+    Memory,
+}
+
+struct State {
+    session: Session,
+    /// Access hash of the logged-in user, needed by grammers to address itself.
+    self_auth: Option<i64>,
+    peers: HashMap<PeerId, PeerInfo>,
+    updates: UpdatesState,
+    /// A change the format could not hold yet (e.g. a Pyrogram file before the user id is known).
+    pending: bool,
+}
+
+/// A session that grammers can drive, saved write-through to its backend.
+pub struct StoredSession {
+    backend: Backend,
+    state: Mutex<State>,
+}
+
+impl StoredSession {
+    pub fn new(session: Session, backend: Backend) -> Self {
+        Self {
+            backend,
+            state: Mutex::new(State {
+                session,
+                self_auth: None,
+                peers: HashMap::new(),
+                updates: UpdatesState::default(),
+                pending: false,
+            }),
+        }
+    }
+
+    /// Opens a session file of any format; it is saved back in that same format.
+    pub fn open(path: &Path) -> Result<Self> {
+        let loaded = super::read_file(path)?;
+        Ok(Self::new(
+            loaded.session,
+            Backend::File {
+                path: path.to_path_buf(),
+                format: loaded.format,
+            },
+        ))
+    }
+
+    pub fn into_arc(self) -> Arc<Self> {
+        Arc::new(self)
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// A copy of the session as it is now.
+    pub fn snapshot(&self) -> Session {
+        self.lock().session.clone()
+    }
+
+    /// Changes the session outside grammers (e.g. fills api_id, or forgets the key after a
+    /// logout) and saves it.
+    pub fn update(&self, change: impl FnOnce(&mut Session)) -> Result<()> {
+        let mut state = self.lock();
+        change(&mut state.session);
+        self.persist(&mut state)
+    }
+
+    /// Whether a change is waiting for fields the format needs (see [`State::pending`]).
+    pub fn has_pending_write(&self) -> bool {
+        self.lock().pending
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the session half-changed in a way that
+        // matters: every write to disk is atomic. Keep going with the data.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn persist(&self, state: &mut State) -> Result<()> {
+        let Backend::File { path, format } = &self.backend else {
+            return Ok(());
+        };
+        let format = *format;
+        let session = &state.session;
+        let can_hold = match format {
+            Format::PyrogramString(_) | Format::PyrogramSqlite(_) => {
+                session.user_id.is_some() && session.api_id.is_some() && session.has_key()
+            }
+            Format::TelethonString => session.has_key(),
+            _ => true,
+        };
+        if !can_hold {
+            state.pending = true;
+            return Ok(());
+        }
+        let mut to_write = session.clone();
+        if matches!(
+            format,
+            Format::PyrogramString(_) | Format::PyrogramSqlite(_)
+        ) {
+            to_write.is_bot.get_or_insert(false);
+            to_write.test_mode.get_or_insert(false);
+        }
+        write_file(path, &to_write, format)?;
+        state.pending = false;
+        Ok(())
+    }
+}
+
+fn to_dc_option(entry: &DcEntry, test_mode: bool) -> DcOption {
+    let known = dc_table::lookup(entry.id, test_mode);
+    let port = entry.port.or(known.as_ref().map(|k| k.port)).unwrap_or(443);
+    let ipv4 = entry
+        .ipv4
+        .or(known.as_ref().map(|k| k.ipv4))
+        .unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let ipv6 = entry
+        .ipv6
+        .or(known.as_ref().map(|k| k.ipv6))
+        .unwrap_or(Ipv6Addr::UNSPECIFIED);
+    DcOption {
+        id: entry.id,
+        ipv4: SocketAddrV4::new(ipv4, port),
+        ipv6: SocketAddrV6::new(ipv6, port, 0, 0),
+        auth_key: entry.auth_key.as_ref().map(|k| *k.reveal()),
+    }
+}
+
+impl GrammersSession for StoredSession {
+    type Error = StoreError;
+
+    fn home_dc_id(&self) -> Result<i32> {
+        Ok(self.lock().session.dc_id)
+    }
+
+    fn set_home_dc_id(&self, dc_id: i32) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            let mut state = self.lock();
+            if state.session.dc_id == dc_id {
+                return Ok(());
+            }
+            state.session.dc_id = dc_id;
+            state.session.dc_mut(dc_id);
+            self.persist(&mut state)
+        })
+    }
+
+    fn dc_option(&self, dc_id: i32) -> Result<Option<DcOption>> {
+        let state = self.lock();
+        let test = state.session.test_mode.unwrap_or(false);
+        Ok(match state.session.dc(dc_id) {
+            Some(entry) => Some(to_dc_option(entry, test)),
+            None => dc_table::lookup(dc_id, test).map(|_| to_dc_option(&DcEntry::new(dc_id), test)),
+        })
+    }
+
+    fn set_dc_option(&self, option: &DcOption) -> BoxFuture<'_, Result<()>> {
+        let option = option.clone();
+        Box::pin(async move {
+            let mut state = self.lock();
+            let entry = state.session.dc_mut(option.id);
+            let before = entry.clone();
+            entry.ipv4 = Some(*option.ipv4.ip()).filter(|a| !a.is_unspecified());
+            entry.ipv6 = Some(*option.ipv6.ip()).filter(|a| !a.is_unspecified());
+            entry.port = Some(option.ipv4.port());
+            entry.auth_key = option.auth_key.map(AuthKey::new);
+            if *entry == before {
+                return Ok(());
+            }
+            self.persist(&mut state)
+        })
+    }
+
+    fn peer(&self, peer: PeerId) -> BoxFuture<'_, Result<Option<PeerInfo>>> {
+        Box::pin(async move {
+            let state = self.lock();
+            let self_id = state.session.user_id;
+            if peer == PeerId::self_user()
+                || (self_id.is_some() && PeerId::user(self_id.unwrap()) == Some(peer))
+            {
+                return Ok(self_id.map(|id| PeerInfo::User {
+                    id,
+                    auth: state.self_auth.map(PeerAuth::from_hash),
+                    bot: state.session.is_bot,
+                    is_self: Some(true),
+                }));
+            }
+            Ok(state.peers.get(&peer).cloned())
+        })
+    }
+
+    fn cache_peer(&self, peer: PeerInfo) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            let mut state = self.lock();
+            if let PeerInfo::User {
+                id,
+                auth,
+                bot,
+                is_self: Some(true),
+            } = &peer
+            {
+                let changed = state.session.user_id != Some(*id)
+                    || (bot.is_some() && state.session.is_bot != *bot);
+                state.session.user_id = Some(*id);
+                if bot.is_some() {
+                    state.session.is_bot = *bot;
+                }
+                if let Some(a) = auth {
+                    state.self_auth = Some(a.hash());
+                }
+                if changed || state.pending {
+                    return self.persist(&mut state);
+                }
+                return Ok(());
+            }
+            state
+                .peers
+                .entry(peer.id())
+                .or_insert_with(|| peer.clone())
+                .extend_info(&peer);
+            Ok(())
+        })
+    }
+
+    fn updates_state(&self) -> BoxFuture<'_, Result<UpdatesState>> {
+        Box::pin(async move { Ok(self.lock().updates.clone()) })
+    }
+
+    fn set_update_state(&self, update: UpdateState) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            let mut state = self.lock();
+            let u = &mut state.updates;
+            match update {
+                UpdateState::All(all) => *u = all,
+                UpdateState::Primary { pts, date, seq } => {
+                    u.pts = pts;
+                    u.date = date;
+                    u.seq = seq;
+                }
+                UpdateState::Secondary { qts } => u.qts = qts,
+                UpdateState::Channel { id, pts } => {
+                    match u.channels.iter_mut().find(|c| c.id == id) {
+                        Some(c) => c.pts = pts,
+                        None => u
+                            .channels
+                            .push(grammers_session::types::ChannelState { id, pts }),
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}

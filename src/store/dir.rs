@@ -1,0 +1,194 @@
+//! The session directory: listing every session in it, naming, trash and permissions.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::error::{Result, StoreError};
+use super::format::{BackendKind, Format};
+use super::{Loaded, read_file};
+use crate::fsutil;
+
+pub const TRASH: &str = ".trash";
+const EXTENSIONS: [&str; 3] = ["session", "string", "txt"];
+
+/// One file of the directory: its session, or why it could not be read.
+#[derive(Debug)]
+pub struct Listed {
+    pub name: String,
+    pub path: PathBuf,
+    pub backend: BackendKind,
+    pub result: Result<Loaded>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionDir {
+    root: PathBuf,
+}
+
+impl SessionDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// `--dir`, then `TGSESS_DIR`, then the platform data dir (`~/.local/share/tgsess`).
+    pub fn resolve(flag: Option<&Path>) -> Self {
+        if let Some(p) = flag {
+            return Self::new(p);
+        }
+        if let Some(p) = std::env::var_os("TGSESS_DIR").filter(|p| !p.is_empty()) {
+            return Self::new(PathBuf::from(p));
+        }
+        let default = directories::ProjectDirs::from("", "", "tgsess")
+            .map(|d| d.data_dir().to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".tgsess"));
+        Self::new(default)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Creates the directory (0700) if needed.
+    pub fn ensure(&self) -> Result<()> {
+        fsutil::ensure_private_dir(&self.root).map_err(|e| StoreError::io(&self.root, e))
+    }
+
+    /// Every session file, sorted by name. Unreadable files are listed with their error.
+    /// A missing directory lists as empty.
+    pub fn list(&self) -> Result<Vec<Listed>> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::io(&self.root, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io(&self.root, e))?;
+            let path = entry.path();
+            let Some((name, ext)) = split_name(&path) else {
+                continue;
+            };
+            if !path.is_file() {
+                continue;
+            }
+            let backend = if ext == "session" {
+                BackendKind::Sqlite
+            } else {
+                BackendKind::String
+            };
+            let result = read_file(&path);
+            // A .txt file is a session only if it holds one recognised string.
+            if ext == "txt" && result.is_err() {
+                continue;
+            }
+            out.push(Listed {
+                name,
+                path,
+                backend,
+                result,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.path.cmp(&b.path)));
+        Ok(out)
+    }
+
+    /// The file of an existing session called `name`.
+    pub fn find(&self, name: &str) -> Result<PathBuf> {
+        validate_name(name)?;
+        for ext in EXTENSIONS {
+            let p = self.root.join(format!("{name}.{ext}"));
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+        Err(StoreError::NotFound(format!(
+            "no session named '{name}' in {} (see `tgsess list`)",
+            self.root.display()
+        )))
+    }
+
+    /// Where a new session `name` in `format` goes; fails if the name is taken.
+    pub fn new_path(&self, name: &str, format: Format) -> Result<PathBuf> {
+        validate_name(name)?;
+        if let Ok(existing) = self.find(name) {
+            return Err(StoreError::AlreadyExists(format!(
+                "a session named '{name}' already exists ({}); choose another name or `tgsess rm {name}` first",
+                existing.display()
+            )));
+        }
+        let ext = match format.backend() {
+            BackendKind::Sqlite => "session",
+            _ => "string",
+        };
+        Ok(self.root.join(format!("{name}.{ext}")))
+    }
+
+    /// Moves a session file into `.trash/` (never deletes a credential outright).
+    pub fn trash(&self, name: &str) -> Result<PathBuf> {
+        let path = self.find(name)?;
+        let trash = self.root.join(TRASH);
+        fsutil::ensure_private_dir(&trash).map_err(|e| StoreError::io(&trash, e))?;
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let file = path.file_name().and_then(OsStr::to_str).unwrap_or(name);
+        let dest = trash.join(format!("{stamp}-{file}"));
+        fs::rename(&path, &dest).map_err(|e| StoreError::io(&path, e))?;
+        Ok(dest)
+    }
+}
+
+/// `name` and extension of a listable file; hidden files and other extensions are skipped.
+fn split_name(path: &Path) -> Option<(String, &'static str)> {
+    let file = path.file_name()?.to_str()?;
+    if file.starts_with('.') {
+        return None;
+    }
+    let ext = path.extension()?.to_str()?;
+    let ext = EXTENSIONS.into_iter().find(|e| *e == ext)?;
+    let stem = path.file_stem()?.to_str()?.to_string();
+    Some((stem, ext))
+}
+
+/// A session name is one plain file name: no separators, no leading dot, no control characters.
+pub fn validate_name(name: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(StoreError::BadName(format!(
+            "invalid session name '{}': {why}",
+            name.escape_debug()
+        )))
+    };
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.len() > 200 {
+        return bad("it is longer than 200 bytes");
+    }
+    if name.contains('/') || name.contains('\\') {
+        return bad("it contains a path separator");
+    }
+    if name.starts_with('.') {
+        return bad("it starts with a dot");
+    }
+    if name.chars().any(char::is_control) {
+        return bad("it contains control characters");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(validate_name("alice").is_ok());
+        assert!(validate_name("ä 🚀").is_ok());
+        for bad in ["", "a/b", "..", ".hidden", "a\\b", "a\nb"] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Pyrogram-family SQLite sessions: schema 7 (kurigram, irenogram) is written; 2, 3 and 7 are
+//! read, and updated in place with the columns they have.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::secret::AuthKey;
+use crate::store::model::Session;
+
+pub const SCHEMA_7: &str = "
+CREATE TABLE sessions
+(
+    dc_id          INTEGER PRIMARY KEY,
+    server_address TEXT,
+    port           INTEGER,
+    api_id         INTEGER,
+    test_mode      INTEGER,
+    auth_key       BLOB,
+    date           INTEGER NOT NULL,
+    user_id        INTEGER,
+    is_bot         INTEGER
+);
+CREATE TABLE peers
+(
+    id             INTEGER PRIMARY KEY,
+    access_hash    INTEGER,
+    type           INTEGER NOT NULL,
+    phone_number   TEXT,
+    last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER))
+);
+CREATE TABLE usernames
+(
+    id       INTEGER,
+    username TEXT,
+    FOREIGN KEY (id) REFERENCES peers(id)
+);
+CREATE TABLE update_state
+(
+    id   INTEGER PRIMARY KEY,
+    pts  INTEGER,
+    qts  INTEGER,
+    date INTEGER,
+    seq  INTEGER
+);
+CREATE TABLE version
+(
+    number INTEGER PRIMARY KEY
+);
+CREATE INDEX idx_peers_id ON peers (id);
+CREATE INDEX idx_peers_phone_number ON peers (phone_number);
+CREATE INDEX idx_usernames_id ON usernames (id);
+CREATE INDEX idx_usernames_username ON usernames (username);
+CREATE TRIGGER trg_peers_last_update_on
+    AFTER UPDATE
+    ON peers
+BEGIN
+    UPDATE peers
+    SET last_update_on = CAST(STRFTIME('%s', 'now') AS INTEGER)
+    WHERE id = NEW.id;
+END;
+INSERT INTO version VALUES (7);
+INSERT INTO sessions VALUES (2, '149.154.167.51', 443, NULL, NULL, NULL, 0, NULL, NULL);
+";
+
+fn flag(v: Option<i64>, what: &str) -> Result<Option<bool>, String> {
+    match v {
+        None => Ok(None),
+        Some(0) => Ok(Some(false)),
+        Some(1) => Ok(Some(true)),
+        Some(x) => Err(format!("{what} is {x}, not 0 or 1")),
+    }
+}
+
+pub fn read(conn: &Connection, schema: u8) -> Result<Session, String> {
+    let address_cols = if schema >= 7 {
+        "server_address, port"
+    } else {
+        "NULL, NULL"
+    };
+    let api_col = if schema >= 3 { "api_id" } else { "NULL" };
+    let sql = format!(
+        "SELECT dc_id, {address_cols}, {api_col}, test_mode, auth_key, user_id, is_bot FROM sessions LIMIT 1"
+    );
+    let row = conn
+        .query_row(&sql, [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<i64>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
+                r.get::<_, Option<i64>>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+            ))
+        })
+        .optional()
+        .map_err(|e| format!("cannot read the sessions table: {e}"))?;
+    let (dc_id, address, port, api_id, test_mode, key, user_id, is_bot) =
+        row.ok_or("the sessions table is empty")?;
+    let dc_id = i32::try_from(dc_id).map_err(|_| format!("DC id {dc_id} is out of range"))?;
+    let mut session = Session::new(dc_id);
+    session.api_id = api_id
+        .map(|a| i32::try_from(a).map_err(|_| format!("api_id {a} is out of range")))
+        .transpose()?;
+    session.test_mode = flag(test_mode, "test_mode")?;
+    session.user_id = user_id;
+    session.is_bot = flag(is_bot, "is_bot")?;
+    let home = session.home_mut();
+    if let Some(address) = address {
+        if !home.set_address_text(&address) {
+            return Err(format!("server address '{address}' is not an IP address"));
+        }
+    }
+    home.port = port
+        .map(|p| u16::try_from(p).map_err(|_| format!("port {p} is out of range")))
+        .transpose()?;
+    home.auth_key = match key.as_deref() {
+        None | Some([]) => None,
+        Some(bytes) => Some(
+            AuthKey::from_slice(bytes)
+                .ok_or_else(|| format!("the auth key is {} bytes, not 256", bytes.len()))?,
+        ),
+    };
+    Ok(session)
+}
+
+/// Updates the single `sessions` row of a database with Pyrogram schema `schema`, as
+/// Pyrogram does (no WHERE clause). Runs inside the caller's transaction.
+pub fn write_into(conn: &Connection, session: &Session, schema: u8) -> rusqlite::Result<()> {
+    let home = session.home();
+    let key: Option<Vec<u8>> = session.auth_key().map(|k| k.reveal().to_vec());
+    let test_mode = session.test_mode.map(|b| b as i64);
+    let is_bot = session.is_bot.map(|b| b as i64);
+    let count: i64 = conn.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))?;
+    if count == 0 {
+        conn.execute(
+            "INSERT INTO sessions (dc_id, date) VALUES (?1, 0)",
+            params![session.dc_id],
+        )?;
+    }
+    conn.execute(
+        "UPDATE sessions SET dc_id = ?1, test_mode = ?2, auth_key = ?3, \
+         date = CAST(strftime('%s','now') AS INTEGER), user_id = ?4, is_bot = ?5",
+        params![session.dc_id, test_mode, key, session.user_id, is_bot],
+    )?;
+    if schema >= 3 {
+        conn.execute("UPDATE sessions SET api_id = ?1", params![session.api_id])?;
+    }
+    if schema >= 7 {
+        conn.execute(
+            "UPDATE sessions SET server_address = ?1, port = ?2",
+            params![
+                home.and_then(|h| h.address_text()),
+                home.and_then(|h| h.port)
+            ],
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Tells which library wrote a SQLite session file, from its schema (never from its name).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::store::error::{Result, StoreError};
+use crate::store::format::Format;
+
+/// The 16-byte header every SQLite 3 database starts with.
+pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Opens a database read-only, without creating journals or touching the file.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))
+}
+
+fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
+pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    stmt.query_map([], |r| r.get(1))?.collect()
+}
+
+/// Detects the format of an open database. `path` only labels errors.
+pub fn detect(conn: &Connection, path: &Path) -> Result<Format> {
+    let label = path.display().to_string();
+    let tables = tables(conn).map_err(|e| explain(path, e))?;
+    let has = |t: &str| tables.iter().any(|x| x == t);
+    if has("tgsess_schema") {
+        return Ok(Format::TgsessSqlite);
+    }
+    if has("version") && has("sessions") {
+        let version_cols = columns(conn, "version").map_err(|e| explain(path, e))?;
+        let (col, family) = match version_cols.first().map(String::as_str) {
+            Some("version") => ("version", "telethon"),
+            Some("number") => ("number", "pyrogram"),
+            _ => return Err(StoreError::invalid(label, "unrecognised 'version' table")),
+        };
+        let version: i64 = conn
+            .query_row(&format!("SELECT {col} FROM version"), [], |r| r.get(0))
+            .map_err(|e| {
+                StoreError::invalid(&label, format!("cannot read the schema version: {e}"))
+            })?;
+        return match (family, version) {
+            ("telethon", 7 | 8) => Ok(Format::TelethonSqlite(version as u8)),
+            ("pyrogram", 2..=7) => Ok(Format::PyrogramSqlite(version as u8)),
+            (family, v) => Err(StoreError::invalid(
+                label,
+                format!(
+                    "{family} session schema {v} is not supported (tgsess reads Telethon 7-8, Pyrogram 2-7)"
+                ),
+            )),
+        };
+    }
+    let listed = if tables.is_empty() {
+        "none".to_string()
+    } else {
+        tables.join(", ")
+    };
+    Err(StoreError::invalid(
+        label,
+        format!(
+            "a SQLite database, but not a session file of Telethon, Pyrogram or tgsess (tables: {listed})"
+        ),
+    ))
+}
+
+/// Turns SQLite's terse errors into what a user can act on.
+pub fn explain(path: &Path, e: rusqlite::Error) -> StoreError {
+    let label = path.display().to_string();
+    let text = e.to_string();
+    if text.contains("not a database") {
+        StoreError::invalid(label, "not a SQLite database (or its header is damaged)")
+    } else if text.contains("malformed") {
+        StoreError::invalid(label, "the SQLite file is damaged or truncated")
+    } else {
+        StoreError::sqlite(path, e)
+    }
+}

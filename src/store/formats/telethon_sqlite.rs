@@ -1,0 +1,128 @@
+//! Telethon's SQLite session: schema 7 (five `sessions` columns) or 8 (plus `tmp_auth_key`).
+//! Telethon reads `sessions` with `select *` and unpacks by position, and an empty key is
+//! `b''`, so both the column order and that convention are kept exactly.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::secret::AuthKey;
+use crate::store::model::Session;
+
+pub const SCHEMA_7: &str = "
+CREATE TABLE version (version integer primary key);
+CREATE TABLE sessions (
+    dc_id integer primary key,
+    server_address text,
+    port integer,
+    auth_key blob,
+    takeout_id integer
+);
+CREATE TABLE entities (
+    id integer primary key,
+    hash integer not null,
+    username text,
+    phone integer,
+    name text,
+    date integer
+);
+CREATE TABLE sent_files (
+    md5_digest blob,
+    file_size integer,
+    type integer,
+    id integer,
+    hash integer,
+    primary key(md5_digest, file_size, type)
+);
+CREATE TABLE update_state (
+    id integer primary key,
+    pts integer,
+    qts integer,
+    date integer,
+    seq integer
+);
+INSERT INTO version VALUES (7);
+";
+
+pub fn read(conn: &Connection) -> Result<Session, String> {
+    let row = conn
+        .query_row(
+            "SELECT dc_id, server_address, port, auth_key FROM sessions LIMIT 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(|e| format!("cannot read the sessions table: {e}"))?;
+    let (dc_id, address, port, key) =
+        row.ok_or("the sessions table is empty (no DC chosen yet)")?;
+    let dc_id = i32::try_from(dc_id).map_err(|_| format!("DC id {dc_id} is out of range"))?;
+    let mut session = Session::new(dc_id);
+    let home = session.home_mut();
+    if let Some(address) = address {
+        if !home.set_address_text(&address) {
+            return Err(format!("server address '{address}' is not an IP address"));
+        }
+    }
+    home.port = port
+        .map(|p| u16::try_from(p).map_err(|_| format!("port {p} is out of range")))
+        .transpose()?;
+    home.auth_key = match key.as_deref() {
+        None | Some([]) => None,
+        Some(bytes) => Some(
+            AuthKey::from_slice(bytes)
+                .ok_or_else(|| format!("the auth key is {} bytes, not 256", bytes.len()))?,
+        ),
+    }
+    .filter(|k| !k.is_all_zero());
+    // Telethon >= 1.28 keeps its own user id in the entities row id = 0 (hash column).
+    session.user_id = conn
+        .query_row("SELECT hash FROM entities WHERE id = 0", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .optional()
+        .unwrap_or(None);
+    Ok(session)
+}
+
+/// Writes the session into a database that already has the Telethon schema of `version`.
+/// Runs inside the caller's transaction. Other tables (entities cache, update state) are kept.
+pub fn write_into(conn: &Connection, session: &Session, version: u8) -> rusqlite::Result<()> {
+    let home = session.home();
+    let address = home.and_then(|h| h.address_text());
+    let port = home.and_then(|h| h.port);
+    let key: Vec<u8> = session
+        .auth_key()
+        .map(|k| k.reveal().to_vec())
+        .unwrap_or_default();
+    // Telethon deletes the row and inserts it again on every change.
+    conn.execute("DELETE FROM sessions", [])?;
+    if version >= 8 {
+        conn.execute(
+            "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+            params![session.dc_id, address, port, key, Vec::<u8>::new()],
+        )?;
+    } else {
+        conn.execute(
+            "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, NULL)",
+            params![session.dc_id, address, port, key],
+        )?;
+    }
+    match session.user_id {
+        Some(id) => {
+            conn.execute(
+                "INSERT OR REPLACE INTO entities (id, hash, username, phone, name, date) \
+                 VALUES (0, ?1, NULL, NULL, NULL, CAST(strftime('%s','now') AS INTEGER))",
+                params![id],
+            )?;
+        }
+        None => {
+            conn.execute("DELETE FROM entities WHERE id = 0", [])?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! See README's Architecture section. (Work in progress.)
