@@ -4,6 +4,7 @@
 //! `cli`/`ui` -> `telegram` -> `store`; `sandbox` -> `store`.
 
 pub mod cli;
+pub mod crypto;
 pub mod fsutil;
 pub mod sandbox;
 pub mod secret;

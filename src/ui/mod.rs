@@ -1,1 +1,7 @@
-//! See README's Architecture section. (Work in progress.)
+//! The full-screen TUI (placeholder; the TUI issue fills this in).
+
+use crate::cli::GlobalArgs;
+
+pub fn run(_global: &GlobalArgs) -> anyhow::Result<i32> {
+    anyhow::bail!("the TUI is not built yet; see `tgsess --help`")
+}

@@ -1,0 +1,3 @@
+//! Cryptography shared by the client side (`telegram`) and the server side (`sandbox`).
+
+pub mod srp;
