@@ -78,6 +78,7 @@ impl TempTarget {
     /// fsyncs the temp file, sets 0600, renames it over the final path, fsyncs the folder.
     pub fn commit(mut self) -> io::Result<()> {
         File::open(&self.temp)?.sync_all()?;
+        crash_point("before-rename");
         fs::set_permissions(&self.temp, fs::Permissions::from_mode(FILE_MODE))?;
         fs::rename(&self.temp, &self.final_path)?;
         self.committed = true;
@@ -90,6 +91,15 @@ impl Drop for TempTarget {
         if !self.committed {
             let _ = fs::remove_file(&self.temp);
         }
+    }
+}
+
+/// Test hook: in debug builds, aborts the process at the named point when
+/// `TGSESS_TEST_CRASH_AT` names it, so tests can show that a write cut short loses nothing.
+pub fn crash_point(name: &str) {
+    if cfg!(debug_assertions) && std::env::var_os("TGSESS_TEST_CRASH_AT").is_some_and(|v| v == name)
+    {
+        std::process::abort();
     }
 }
 

@@ -11,3 +11,4 @@ pub mod secret;
 pub mod store;
 pub mod telegram;
 pub mod ui;
+pub mod ui_text;

@@ -1,18 +1,307 @@
 //! `list`, `inspect`, `convert`, `clone`, `rm`: the store over the command line.
 
-use clap::Subcommand;
+use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Value, json};
 
 use super::GlobalArgs;
+use crate::store::convert::{Overrides, prepare};
+use crate::store::dir::{Listed, SessionDir};
+use crate::store::{self, BackendKind, Format, Loaded, inspect};
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
-    /// List every session in the directory.
+    /// List every session in the directory (unreadable files are listed with their error).
     List {
+        /// One JSON array of objects (never the key).
         #[arg(long)]
         json: bool,
     },
+    /// Show every field of a session: a file, a session name, a session string, or - (stdin).
+    Inspect {
+        input: String,
+        #[arg(long)]
+        json: bool,
+        /// Also show the auth key itself.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Convert a session to another format.
+    Convert(ConvertArgs),
+    /// Copy a session into the directory under a new name (same auth key).
+    Clone {
+        /// A file, a session name or a session string.
+        src: String,
+        /// Name of the copy in the session directory.
+        name: String,
+        /// Store the copy as a SQLite file or a string file (default: like the source).
+        #[arg(long, value_enum)]
+        to: Option<CloneTarget>,
+    },
+    /// Move a session file to the trash folder inside the directory.
+    Rm { name: String },
 }
 
-pub fn run(_cmd: StoreCommand, _global: &GlobalArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("not built yet")
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CloneTarget {
+    Sqlite,
+    String,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// A file, a session name, a session string, or - (stdin).
+    pub input: String,
+    /// tgsess-string, telethon-string, pyrogram-string, tgsess-sqlite, telethon-sqlite, pyrogram-sqlite.
+    #[arg(long, value_name = "FORMAT")]
+    pub to: Format,
+    /// Where to write (- for stdout). Without it, a string is printed only with --reveal.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print a session string to the terminal.
+    #[arg(long)]
+    pub reveal: bool,
+    #[arg(long, value_name = "N")]
+    pub api_id: Option<i32>,
+    #[arg(long, value_name = "N")]
+    pub user_id: Option<i64>,
+    /// The account is a bot.
+    #[arg(long)]
+    pub bot: bool,
+    /// The session belongs to Telegram's test servers.
+    #[arg(long)]
+    pub test_mode: bool,
+    /// Server address of the home DC, when the source has none and the DC is not in the table.
+    #[arg(long, value_name = "IP")]
+    pub address: Option<IpAddr>,
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+}
+
+pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let dir = SessionDir::resolve(global.dir.as_deref());
+    match cmd {
+        StoreCommand::List { json } => list(&dir, json),
+        StoreCommand::Inspect {
+            input,
+            json,
+            reveal,
+        } => {
+            let loaded = read_input(&input, &dir)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&inspect::to_json(&loaded, reveal))?
+                );
+            } else {
+                print!("{}", inspect::to_text(&loaded, reveal));
+            }
+            Ok(0)
+        }
+        StoreCommand::Convert(args) => convert(args, &dir),
+        StoreCommand::Clone { src, name, to } => clone(&src, &name, to, &dir),
+        StoreCommand::Rm { name } => {
+            let dest = dir.trash(&name)?;
+            eprintln!("moved '{name}' to {}", dest.display());
+            Ok(0)
+        }
+    }
+}
+
+/// Reads INPUT: `-` (stdin), an existing path, a session name in the directory, or a string.
+pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
+    if input == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        if bytes.starts_with(store::formats::sqlite_detect::SQLITE_MAGIC) {
+            let tmp = tempfile::NamedTempFile::new()?;
+            std::fs::write(tmp.path(), &bytes)?;
+            return Ok(store::read_file(tmp.path())?);
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("standard input: not text and not SQLite"))?;
+        return Ok(store::parse_string(&text, "standard input")?);
+    }
+    let path = Path::new(input);
+    if path.exists() {
+        return Ok(store::read_file(path)?);
+    }
+    if store::dir::validate_name(input).is_ok() {
+        if let Ok(found) = dir.find(input) {
+            return Ok(store::read_file(&found)?);
+        }
+    }
+    let looks_like_path = input.contains('/')
+        || input.ends_with(".session")
+        || input.ends_with(".txt")
+        || input.len() < 64;
+    if looks_like_path {
+        bail!(
+            "{input}: no such file, and no session of that name in {}",
+            dir.root().display()
+        );
+    }
+    Ok(store::parse_string(
+        input,
+        "the session string given as argument",
+    )?)
+}
+
+fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
+    let rows = dir.list()?;
+    if json {
+        let arr: Vec<Value> = rows.iter().map(listed_json).collect();
+        println!("{}", serde_json::to_string_pretty(&Value::Array(arr))?);
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        eprintln!("no sessions in {}", dir.root().display());
+        return Ok(0);
+    }
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}\n",
+        "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT", "ACCOUNT"
+    ));
+    for row in &rows {
+        let name = crate::ui_text::clip(&crate::ui_text::escape_control(&row.name), 24);
+        match &row.result {
+            Ok(l) => {
+                let s = &l.session;
+                let bot = match s.is_bot {
+                    Some(true) => "bot",
+                    Some(false) => "user",
+                    None => "-",
+                };
+                let account = s
+                    .user
+                    .as_ref()
+                    .and_then(|u| u.display_name())
+                    .unwrap_or_default();
+                let key = if s.has_key() { "" } else { " (no key)" };
+                out.push_str(&format!(
+                    "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}\n",
+                    name,
+                    row.backend.name(),
+                    l.format.name(),
+                    s.dc_id,
+                    s.user_id.map(|u| u.to_string()).unwrap_or("-".into()),
+                    bot,
+                    crate::ui_text::escape_control(&account),
+                    key
+                ));
+            }
+            Err(e) => out.push_str(&format!(
+                "{:<24} {:<7} error: {}\n",
+                name,
+                row.backend.name(),
+                e
+            )),
+        }
+    }
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(0)
+}
+
+fn listed_json(row: &Listed) -> Value {
+    let mut obj = match &row.result {
+        Ok(l) => inspect::to_json(l, false),
+        Err(_) => json!({}),
+    };
+    let map = obj.as_object_mut().expect("an object");
+    map.insert("name".into(), json!(row.name));
+    map.insert("path".into(), json!(row.path.display().to_string()));
+    map.insert("backend".into(), json!(row.backend.name()));
+    map.insert(
+        "error".into(),
+        json!(row.result.as_ref().err().map(|e| e.to_string())),
+    );
+    obj
+}
+
+fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
+    let loaded = read_input(&args.input, dir)?;
+    let overrides = Overrides {
+        api_id: args.api_id,
+        user_id: args.user_id,
+        is_bot: args.bot.then_some(true),
+        test_mode: args.test_mode.then_some(true),
+        address: args.address,
+        port: args.port,
+    };
+    let target = args.to.writer();
+    let (session, notes) = prepare(&loaded.session, target, &overrides)?;
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    let is_string = target.backend() == BackendKind::String;
+    match args.output.as_deref() {
+        None | Some(_)
+            if is_string && args.output.as_deref().is_none_or(|p| p == Path::new("-")) =>
+        {
+            if args.output.is_none() && !args.reveal {
+                bail!(
+                    "a session string is a secret: pass --reveal to print it, or -o PATH to write it to a file"
+                );
+            }
+            println!("{}", store::encode_string(&session, target)?);
+        }
+        None => bail!("{} is a file format: pass -o PATH", target.family()),
+        Some(path) if path == Path::new("-") => bail!(
+            "{} is a file format: it cannot go to standard output",
+            target.family()
+        ),
+        Some(path) => {
+            if path.exists() && !args.force {
+                bail!(
+                    "{}: already exists (pass --force to replace it)",
+                    path.display()
+                );
+            }
+            if path.exists() {
+                // Replacing: build the new file from scratch, then swap it in atomically.
+                let tmp = crate::fsutil::TempTarget::new(path)?;
+                store::write_file(tmp.temp_path(), &session, target)?;
+                tmp.commit()?;
+            } else {
+                store::write_file(path, &session, target)?;
+            }
+            eprintln!("wrote {} ({})", path.display(), target.name());
+        }
+    }
+    Ok(0)
+}
+
+fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> anyhow::Result<i32> {
+    let loaded = read_input(src, dir)?;
+    let same_backend = loaded.format.backend();
+    let format = match to {
+        None => loaded.format.writer(),
+        Some(CloneTarget::Sqlite) if same_backend == BackendKind::Sqlite => loaded.format.writer(),
+        Some(CloneTarget::Sqlite) => Format::TgsessSqlite,
+        Some(CloneTarget::String) if same_backend == BackendKind::String => loaded.format.writer(),
+        Some(CloneTarget::String) => Format::TgsessString,
+    };
+    dir.ensure()?;
+    let path = dir.new_path(name, format)?;
+    let (session, notes) = prepare(&loaded.session, format, &Overrides::default())?;
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    store::write_file(&path, &session, format)?;
+    eprintln!("cloned to {} ({})", path.display(), format.name());
+    eprintln!(
+        "warning: both copies share one auth key. Using both at once makes Telegram revoke the key \
+         (AUTH_KEY_DUPLICATED) and log both out. Use `tgsess fork` for an independent login."
+    );
+    Ok(0)
 }

@@ -213,6 +213,7 @@ fn update_sqlite_in_place(path: &Path, session: &Session, format: Format) -> Res
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| StoreError::sqlite(path, e))?;
     write_sqlite_tables(&tx, session, format).map_err(|e| StoreError::sqlite(path, e))?;
+    fsutil::crash_point("before-sqlite-commit");
     tx.commit().map_err(|e| StoreError::sqlite(path, e))
 }
 
