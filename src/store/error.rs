@@ -9,19 +9,12 @@ pub enum StoreError {
     #[error("{input}: {problem}")]
     Invalid { input: String, problem: String },
 
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    // The cause is part of the message (not a `source`), so error chains do not repeat it.
+    #[error("{}: {err}", path.display())]
+    Io { path: PathBuf, err: io::Error },
 
-    #[error("{}: SQLite error: {source}", path.display())]
-    Sqlite {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
+    #[error("{}: SQLite error: {err}", path.display())]
+    Sqlite { path: PathBuf, err: rusqlite::Error },
 
     /// The target format needs a field the source does not carry.
     #[error("cannot write {format}: the source has no {field}; pass {flag}")]
@@ -52,14 +45,14 @@ impl StoreError {
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         StoreError::Io {
             path: path.into(),
-            source,
+            err: source,
         }
     }
 
     pub fn sqlite(path: impl Into<PathBuf>, source: rusqlite::Error) -> Self {
         StoreError::Sqlite {
             path: path.into(),
-            source,
+            err: source,
         }
     }
 }

@@ -19,8 +19,9 @@ pub fn layout_for_len(len: usize) -> PyrogramStringLayout {
 }
 
 pub fn looks_like(text: &str) -> bool {
-    // A padded v2 string (364) still parses in Python, so accept it too.
-    matches!(text.len(), OLD32_LEN | OLD64_LEN | V2_LEN | 364) && !text.starts_with('1')
+    // A padded v2 string (364) still parses in Python, so accept it too. No length overlaps
+    // Telethon's (353, 369), so the first character does not matter.
+    matches!(text.len(), OLD32_LEN | OLD64_LEN | V2_LEN | 364)
 }
 
 pub fn decode(text: &str) -> Result<(PyrogramStringLayout, Session), String> {
