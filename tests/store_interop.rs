@@ -11,21 +11,42 @@ use common::*;
 use serde_json::Value;
 
 fn venv_python(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("TGSESS_VENVS").map(PathBuf::from).unwrap_or_else(|| "/tmp/fmt/venvs".into());
+    let root = std::env::var_os("TGSESS_VENVS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/tmp/fmt/venvs".into());
     let py = root.join(name).join("bin/python");
     py.exists().then_some(py)
 }
 
 fn judge(python: &Path, script: &str, kind: &str, file: &Path) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop").join(script);
-    let out = Command::new(python).arg(script).arg(kind).arg(file).output().unwrap();
-    let line = String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_string();
-    serde_json::from_str(&line).unwrap_or_else(|_| panic!("judge said: {line} {}", String::from_utf8_lossy(&out.stderr)))
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(script);
+    let out = Command::new(python)
+        .arg(script)
+        .arg(kind)
+        .arg(file)
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    serde_json::from_str(&line).unwrap_or_else(|_| {
+        panic!(
+            "judge said: {line} {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 #[test]
 fn real_libraries_read_what_tgsess_writes() {
-    let (Some(telethon), Some(kurigram)) = (venv_python("telethon-1.45.0"), venv_python("kurigram-2.2.26")) else {
+    let (Some(telethon), Some(kurigram)) = (
+        venv_python("telethon-1.45.0"),
+        venv_python("kurigram-2.2.26"),
+    ) else {
         eprintln!("skipped: no Telethon/kurigram venvs (run the shared setup-venvs.sh)");
         return;
     };
@@ -39,10 +60,19 @@ fn real_libraries_read_what_tgsess_writes() {
             ("pyrogram-sqlite", &kurigram, "judge_pyrogram.py", "sqlite"),
             ("pyrogram-string", &kurigram, "judge_pyrogram.py", "string"),
         ] {
-            let out_path = tmp.path().join(format!("{}-{to}", entry["file"].as_str().unwrap()));
+            let out_path = tmp
+                .path()
+                .join(format!("{}-{to}", entry["file"].as_str().unwrap()));
             let api = entry["api_id"].as_i64().unwrap_or(12345).to_string();
             let user = entry["user_id"].as_i64().unwrap_or(777).to_string();
-            let mut args = vec!["convert", src.to_str().unwrap(), "--to", to, "-o", out_path.to_str().unwrap()];
+            let mut args = vec![
+                "convert",
+                src.to_str().unwrap(),
+                "--to",
+                to,
+                "-o",
+                out_path.to_str().unwrap(),
+            ];
             args.extend(["--api-id", &api, "--user-id", &user]);
             if entry["is_bot"] == true {
                 args.push("--bot");
@@ -50,7 +80,11 @@ fn real_libraries_read_what_tgsess_writes() {
             let out = tgsess(tmp.path(), &args);
             assert!(out.status.success(), "{args:?}: {}", stderr(&out));
             let seen = judge(python, script, kind, &out_path);
-            assert!(seen.get("error").is_none(), "{} -> {to}: {seen}", entry["file"]);
+            assert!(
+                seen.get("error").is_none(),
+                "{} -> {to}: {seen}",
+                entry["file"]
+            );
             assert_eq!(seen["auth_key_hex"], key, "{} -> {to}", entry["file"]);
             assert_eq!(seen["dc_id"], entry["dc_id"], "{} -> {to}", entry["file"]);
             if script == "judge_pyrogram.py" {

@@ -10,8 +10,10 @@ use serde_json::{Value, json};
 
 use super::GlobalArgs;
 use crate::store::convert::{Overrides, prepare};
-use crate::store::dir::{Listed, SessionDir};
+use crate::store::dir::SessionDir;
+use crate::store::list_cache;
 use crate::store::{self, BackendKind, Format, Loaded, inspect};
+use crate::ui_text::{clip, escape_control};
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -157,9 +159,9 @@ pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
 }
 
 fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
-    let rows = dir.list()?;
+    let rows = list_cache::list(dir)?;
     if json {
-        let arr: Vec<Value> = rows.iter().map(listed_json).collect();
+        let arr: Vec<Value> = rows.iter().map(row_json).collect();
         println!("{}", serde_json::to_string_pretty(&Value::Array(arr))?);
         return Ok(0);
     }
@@ -173,30 +175,44 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
         "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT", "ACCOUNT"
     ));
     for row in &rows {
-        let name = crate::ui_text::clip(&crate::ui_text::escape_control(&row.name), 24);
-        match &row.result {
-            Ok(l) => {
-                let s = &l.session;
-                let bot = match s.is_bot {
+        let name = clip(&escape_control(&row.name), 24);
+        match &row.info {
+            Ok(v) => {
+                let bot = match v["is_bot"].as_bool() {
                     Some(true) => "bot",
                     Some(false) => "user",
                     None => "-",
                 };
-                let account = s
-                    .user
-                    .as_ref()
-                    .and_then(|u| u.display_name())
-                    .unwrap_or_default();
-                let key = if s.has_key() { "" } else { " (no key)" };
+                let account = [&v["first_name"], &v["last_name"]]
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let account = if account.is_empty() {
+                    v["username"]
+                        .as_str()
+                        .map(|u| format!("@{u}"))
+                        .unwrap_or_default()
+                } else {
+                    account
+                };
+                let key = if v["auth_key_id_hex"].is_null() {
+                    " (no key)"
+                } else {
+                    ""
+                };
                 out.push_str(&format!(
                     "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}\n",
                     name,
                     row.backend.name(),
-                    l.format.name(),
-                    s.dc_id,
-                    s.user_id.map(|u| u.to_string()).unwrap_or("-".into()),
+                    v["format"].as_str().unwrap_or("-"),
+                    v["dc_id"],
+                    v["user_id"]
+                        .as_i64()
+                        .map(|u| u.to_string())
+                        .unwrap_or("-".into()),
                     bot,
-                    crate::ui_text::escape_control(&account),
+                    escape_control(&account),
                     key
                 ));
             }
@@ -212,19 +228,13 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn listed_json(row: &Listed) -> Value {
-    let mut obj = match &row.result {
-        Ok(l) => inspect::to_json(l, false),
-        Err(_) => json!({}),
-    };
+fn row_json(row: &list_cache::Row) -> Value {
+    let mut obj = row.info.clone().unwrap_or_else(|_| json!({}));
     let map = obj.as_object_mut().expect("an object");
     map.insert("name".into(), json!(row.name));
     map.insert("path".into(), json!(row.path.display().to_string()));
     map.insert("backend".into(), json!(row.backend.name()));
-    map.insert(
-        "error".into(),
-        json!(row.result.as_ref().err().map(|e| e.to_string())),
-    );
+    map.insert("error".into(), json!(row.info.as_ref().err()));
     obj
 }
 

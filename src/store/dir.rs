@@ -58,40 +58,25 @@ impl SessionDir {
     /// Every session file, sorted by name. Unreadable files are listed with their error.
     /// A missing directory lists as empty.
     pub fn list(&self) -> Result<Vec<Listed>> {
-        let entries = match fs::read_dir(&self.root) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(StoreError::io(&self.root, e)),
-        };
-        let mut out = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::io(&self.root, e))?;
-            let path = entry.path();
-            let Some((name, ext)) = split_name(&path) else {
-                continue;
-            };
-            if !path.is_file() {
-                continue;
-            }
-            let backend = if ext == "session" {
-                BackendKind::Sqlite
-            } else {
-                BackendKind::String
-            };
-            let result = read_file(&path);
-            // A .txt file is a session only if it holds one recognised string.
-            if ext == "txt" && result.is_err() {
-                continue;
-            }
-            out.push(Listed {
-                name,
-                path,
-                backend,
-                result,
-            });
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.path.cmp(&b.path)));
-        Ok(out)
+        let candidates = listable_files(&self.root)?;
+        // Reading is per-file I/O plus SQLite parsing: spread it over the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = candidates.len().div_ceil(threads).max(64);
+        let results: Vec<Option<Listed>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = candidates
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(read_candidate).collect::<Vec<_>>())
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("reader thread panicked"))
+                .collect()
+        });
+        Ok(results.into_iter().flatten().collect())
     }
 
     /// The file of an existing session called `name`.
@@ -139,6 +124,53 @@ impl SessionDir {
         fs::rename(&path, &dest).map_err(|e| StoreError::io(&path, e))?;
         Ok(dest)
     }
+}
+
+/// The files of `root` that may be sessions, as (name, extension, path), sorted by name.
+/// A missing directory has none.
+pub fn listable_files(root: &Path) -> Result<Vec<(String, &'static str, PathBuf)>> {
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io(root, e)),
+    };
+    let mut candidates = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(root, e))?;
+        let path = entry.path();
+        if let Some((name, ext)) = split_name(&path) {
+            // d_type answers without a stat; only links need one.
+            let is_file = match entry.file_type() {
+                Ok(t) if t.is_symlink() => path.is_file(),
+                Ok(t) => t.is_file(),
+                Err(_) => false,
+            };
+            if is_file {
+                candidates.push((name, ext, path));
+            }
+        }
+    }
+    candidates.sort();
+    Ok(candidates)
+}
+
+fn read_candidate((name, ext, path): &(String, &'static str, PathBuf)) -> Option<Listed> {
+    let backend = if *ext == "session" {
+        BackendKind::Sqlite
+    } else {
+        BackendKind::String
+    };
+    let result = read_file(path);
+    // A .txt file is a session only if it holds one recognised string.
+    if *ext == "txt" && result.is_err() {
+        return None;
+    }
+    Some(Listed {
+        name: name.clone(),
+        path: path.clone(),
+        backend,
+        result,
+    })
 }
 
 /// `name` and extension of a listable file; hidden files and other extensions are skipped.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod format;
 pub mod formats;
 pub mod inspect;
+pub mod list_cache;
 pub mod model;
 
 use std::fs;

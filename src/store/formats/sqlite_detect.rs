@@ -16,10 +16,13 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))
 }
 
-fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
-    stmt.query_map([], |r| r.get(0))?.collect()
+/// Names and CREATE statements of the tables, in one query (listing reads many files).
+fn tables(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' ORDER BY name",
+    )?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
 }
 
 pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
@@ -31,16 +34,23 @@ pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> 
 pub fn detect(conn: &Connection, path: &Path) -> Result<Format> {
     let label = path.display().to_string();
     let tables = tables(conn).map_err(|e| explain(path, e))?;
-    let has = |t: &str| tables.iter().any(|x| x == t);
-    if has("tgsess_schema") {
+    let find = |t: &str| {
+        tables
+            .iter()
+            .find(|(name, _)| name == t)
+            .map(|(_, sql)| sql.to_lowercase())
+    };
+    if find("tgsess_schema").is_some() {
         return Ok(Format::TgsessSqlite);
     }
-    if has("version") && has("sessions") {
-        let version_cols = columns(conn, "version").map_err(|e| explain(path, e))?;
-        let (col, family) = match version_cols.first().map(String::as_str) {
-            Some("version") => ("version", "telethon"),
-            Some("number") => ("number", "pyrogram"),
-            _ => return Err(StoreError::invalid(label, "unrecognised 'version' table")),
+    if let (Some(version_sql), Some(_)) = (find("version"), find("sessions")) {
+        // Telethon: version(version integer primary key); Pyrogram: version(number INTEGER ...).
+        let (col, family) = if version_sql.contains("number") {
+            ("number", "pyrogram")
+        } else if version_sql.contains("version integer") || version_sql.contains("(version") {
+            ("version", "telethon")
+        } else {
+            return Err(StoreError::invalid(label, "unrecognised 'version' table"));
         };
         let version: i64 = conn
             .query_row(&format!("SELECT {col} FROM version"), [], |r| r.get(0))
@@ -61,7 +71,11 @@ pub fn detect(conn: &Connection, path: &Path) -> Result<Format> {
     let listed = if tables.is_empty() {
         "none".to_string()
     } else {
-        tables.join(", ")
+        tables
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     Err(StoreError::invalid(
         label,

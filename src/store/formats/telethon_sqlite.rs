@@ -45,7 +45,9 @@ INSERT INTO version VALUES (7);
 pub fn read(conn: &Connection) -> Result<Session, String> {
     let row = conn
         .query_row(
-            "SELECT dc_id, server_address, port, auth_key FROM sessions LIMIT 1",
+            // The own user id (Telethon >= 1.28) is the entities row id = 0, hash column.
+            "SELECT dc_id, server_address, port, auth_key, \
+             (SELECT hash FROM entities WHERE id = 0) FROM sessions LIMIT 1",
             [],
             |r| {
                 Ok((
@@ -53,12 +55,13 @@ pub fn read(conn: &Connection) -> Result<Session, String> {
                     r.get::<_, Option<String>>(1)?,
                     r.get::<_, Option<i64>>(2)?,
                     r.get::<_, Option<Vec<u8>>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
                 ))
             },
         )
         .optional()
         .map_err(|e| format!("cannot read the sessions table: {e}"))?;
-    let (dc_id, address, port, key) =
+    let (dc_id, address, port, key, own_id) =
         row.ok_or("the sessions table is empty (no DC chosen yet)")?;
     let dc_id = i32::try_from(dc_id).map_err(|_| format!("DC id {dc_id} is out of range"))?;
     let mut session = Session::new(dc_id);
@@ -79,13 +82,7 @@ pub fn read(conn: &Connection) -> Result<Session, String> {
         ),
     }
     .filter(|k| !k.is_all_zero());
-    // Telethon >= 1.28 keeps its own user id in the entities row id = 0 (hash column).
-    session.user_id = conn
-        .query_row("SELECT hash FROM entities WHERE id = 0", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .optional()
-        .unwrap_or(None);
+    session.user_id = own_id;
     Ok(session)
 }
 
