@@ -184,7 +184,9 @@ fn tgsess_string_keeps_every_field_of_every_fixture() {
 }
 
 /// (name, type, notnull, pk) of each column, in order: what Telethon and Pyrogram depend on.
-fn table_shape(conn: &Connection) -> Vec<(String, Vec<(String, String, i64, i64)>)> {
+type Shape = Vec<(String, Vec<(String, String, i64, i64)>)>;
+
+fn table_shape(conn: &Connection) -> Shape {
     let mut names: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
         .unwrap()

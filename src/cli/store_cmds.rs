@@ -137,10 +137,10 @@ pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
     if path.exists() {
         return Ok(store::read_file(path)?);
     }
-    if store::dir::validate_name(input).is_ok() {
-        if let Ok(found) = dir.find(input) {
-            return Ok(store::read_file(&found)?);
-        }
+    if store::dir::validate_name(input).is_ok()
+        && let Ok(found) = dir.find(input)
+    {
+        return Ok(store::read_file(&found)?);
     }
     let looks_like_path = input.contains('/')
         || input.ends_with(".session")

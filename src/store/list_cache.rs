@@ -159,10 +159,8 @@ fn list_at(dir: &SessionDir, now: i128) -> super::Result<Vec<Row>> {
             .collect()
     });
     fresh.entries.extend(read);
-    if changed {
-        if let Ok(bytes) = serde_json::to_vec(&fresh) {
-            let _ = fsutil::write_atomic(&cache_path, &bytes);
-        }
+    if changed && let Ok(bytes) = serde_json::to_vec(&fresh) {
+        let _ = fsutil::write_atomic(&cache_path, &bytes);
     }
     let mut rows = Vec::with_capacity(files.len());
     for (name, ext, path) in files {

@@ -159,13 +159,13 @@ pub fn encode_string(session: &Session, format: Format) -> Result<String> {
 /// newline (temp file, fsync, rename). A SQLite format updates an existing file of the same
 /// format in one transaction (keeping its caches), or builds a new file beside it and renames it.
 pub fn write_file(path: &Path, session: &Session, format: Format) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.is_dir() {
-            return Err(StoreError::NotFound(format!(
-                "{}: the folder does not exist",
-                parent.display()
-            )));
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        return Err(StoreError::NotFound(format!(
+            "{}: the folder does not exist",
+            parent.display()
+        )));
     }
     match format.backend() {
         BackendKind::String => {
@@ -174,12 +174,11 @@ pub fn write_file(path: &Path, session: &Session, format: Format) -> Result<()> 
             fsutil::write_atomic(path, text.as_bytes()).map_err(|e| StoreError::io(path, e))
         }
         BackendKind::Sqlite => {
-            if path.exists() {
-                if let Ok(existing) = read_sqlite(path) {
-                    if existing.format.family() == format.family() {
-                        return update_sqlite_in_place(path, session, existing.format);
-                    }
-                }
+            if path.exists()
+                && let Ok(existing) = read_sqlite(path)
+                && existing.format.family() == format.family()
+            {
+                return update_sqlite_in_place(path, session, existing.format);
             }
             create_sqlite(path, session, format.writer())
         }

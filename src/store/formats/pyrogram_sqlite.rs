@@ -106,10 +106,10 @@ pub fn read(conn: &Connection, schema: u8) -> Result<Session, String> {
     session.user_id = user_id;
     session.is_bot = flag(is_bot, "is_bot")?;
     let home = session.home_mut();
-    if let Some(address) = address {
-        if !home.set_address_text(&address) {
-            return Err(format!("server address '{address}' is not an IP address"));
-        }
+    if let Some(address) = address
+        && !home.set_address_text(&address)
+    {
+        return Err(format!("server address '{address}' is not an IP address"));
     }
     home.port = port
         .map(|p| u16::try_from(p).map_err(|_| format!("port {p} is out of range")))

@@ -66,10 +66,10 @@ pub fn read(conn: &Connection) -> Result<Session, String> {
     let dc_id = i32::try_from(dc_id).map_err(|_| format!("DC id {dc_id} is out of range"))?;
     let mut session = Session::new(dc_id);
     let home = session.home_mut();
-    if let Some(address) = address {
-        if !home.set_address_text(&address) {
-            return Err(format!("server address '{address}' is not an IP address"));
-        }
+    if let Some(address) = address
+        && !home.set_address_text(&address)
+    {
+        return Err(format!("server address '{address}' is not an IP address"));
     }
     home.port = port
         .map(|p| u16::try_from(p).map_err(|_| format!("port {p} is out of range")))
