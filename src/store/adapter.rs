@@ -274,3 +274,165 @@ impl GrammersSession for StoredSession {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::read_file;
+
+    fn block<T>(f: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn option(id: i32, port: u16, key: u8) -> DcOption {
+        DcOption {
+            id,
+            ipv4: SocketAddrV4::new(Ipv4Addr::LOCALHOST, port),
+            ipv6: SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0),
+            auth_key: Some([key; 256]),
+        }
+    }
+
+    #[test]
+    fn grammers_changes_reach_the_file_in_its_own_format() {
+        let tmp = tempfile::tempdir().unwrap();
+        for format in [
+            Format::TelethonSqlite(7),
+            Format::TgsessSqlite,
+            Format::TelethonString,
+            Format::TgsessString,
+        ] {
+            let path = tmp.path().join(format!("s-{}", format.family()));
+            let stored = StoredSession::new(
+                Session::new(2),
+                Backend::File {
+                    path: path.clone(),
+                    format,
+                },
+            );
+            block(async {
+                stored.set_dc_option(&option(2, 10002, 2)).await.unwrap();
+                stored.set_dc_option(&option(4, 10004, 4)).await.unwrap();
+                stored.set_home_dc_id(4).await.unwrap();
+                stored
+                    .cache_peer(PeerInfo::User {
+                        id: 5_123_456_789,
+                        auth: Some(PeerAuth::from_hash(77)),
+                        bot: Some(false),
+                        is_self: Some(true),
+                    })
+                    .await
+                    .unwrap();
+            });
+            let back = read_file(&path).unwrap();
+            assert_eq!(back.format, format);
+            assert_eq!(back.session.dc_id, 4, "{format}");
+            let home = back.session.home().unwrap();
+            assert_eq!(
+                (home.ipv4, home.port),
+                (Some(Ipv4Addr::LOCALHOST), Some(10004)),
+                "{format}"
+            );
+            assert_eq!(home.auth_key.as_ref().unwrap().reveal(), &[4; 256]);
+            if format != Format::TelethonString {
+                assert_eq!(back.session.user_id, Some(5_123_456_789), "{format}");
+            }
+            if format.family().starts_with("tgsess") {
+                assert_eq!(
+                    back.session
+                        .dc(2)
+                        .unwrap()
+                        .auth_key
+                        .as_ref()
+                        .unwrap()
+                        .reveal(),
+                    &[2; 256]
+                );
+                assert_eq!(back.session.is_bot, Some(false));
+            }
+            // grammers finds itself as the logged-in user.
+            let me = block(stored.peer(PeerId::self_user())).unwrap().unwrap();
+            assert!(matches!(
+                me,
+                PeerInfo::User {
+                    id: 5_123_456_789,
+                    is_self: Some(true),
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn pyrogram_files_wait_for_the_fields_they_need() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("p.session");
+        let mut start = Session::new(2);
+        start.api_id = Some(12345);
+        let stored = StoredSession::new(
+            start,
+            Backend::File {
+                path: path.clone(),
+                format: Format::PyrogramSqlite(7),
+            },
+        );
+        block(stored.set_dc_option(&option(2, 10002, 9))).unwrap();
+        assert!(
+            !path.exists(),
+            "no user id yet: nothing a Pyrogram client could load"
+        );
+        assert!(stored.has_pending_write());
+        block(stored.cache_peer(PeerInfo::User {
+            id: 42,
+            auth: None,
+            bot: Some(true),
+            is_self: Some(true),
+        }))
+        .unwrap();
+        let back = read_file(&path).unwrap();
+        assert_eq!(
+            (
+                back.session.user_id,
+                back.session.is_bot,
+                back.session.api_id
+            ),
+            (Some(42), Some(true), Some(12345))
+        );
+        assert!(!stored.has_pending_write());
+    }
+
+    #[test]
+    fn logout_clears_the_key_in_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("t.session");
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sessions/telethon_dc2_user.session"),
+            &path,
+        )
+        .unwrap();
+        let stored = StoredSession::open(&path).unwrap();
+        stored.update(|s| s.clear_keys()).unwrap();
+        let back = read_file(&path).unwrap();
+        assert_eq!(
+            back.format,
+            Format::TelethonSqlite(8),
+            "stays in its own schema"
+        );
+        assert!(!back.session.has_key());
+        // grammers would see no key for the home DC and start from scratch.
+        assert!(stored.dc_option(2).unwrap().unwrap().auth_key.is_none());
+    }
+
+    #[test]
+    fn memory_sessions_touch_no_file() {
+        let stored = StoredSession::new(Session::new(2), Backend::Memory);
+        block(stored.set_dc_option(&option(2, 1, 1))).unwrap();
+        assert_eq!(stored.snapshot().auth_key().unwrap().reveal(), &[1; 256]);
+        // DCs the session never heard of still resolve from Telegram's table.
+        assert_eq!(stored.dc_option(5).unwrap().unwrap().ipv4.port(), 443);
+    }
+}
