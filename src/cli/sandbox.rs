@@ -183,6 +183,9 @@ pub fn run(cmd: SandboxCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
 fn serve(state_dir: PathBuf, seed: bool, base_port: u16) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Handlers first: a signal arriving right after the "listening" lines must stop
+        // the server gracefully, not kill it.
+        let stop_signal = stop_signals()?;
         let sb = Sandbox::start(SandboxConfig {
             state_dir: Some(state_dir.clone()),
             seed,
@@ -196,21 +199,23 @@ fn serve(state_dir: PathBuf, seed: bool, base_port: u16) -> anyhow::Result<i32> 
         writeln!(out, "state in {}", state_dir.display())?;
         out.flush()?;
         drop(out);
-        wait_for_stop_signal().await?;
+        stop_signal.await;
         sb.stop().await;
         Ok(0)
     })
 }
 
-async fn wait_for_stop_signal() -> anyhow::Result<()> {
+/// Resolves on SIGINT or SIGTERM; the handlers are installed before it returns.
+fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 fn new_session(state_dir: &Path, dc: i32, to: &str, output: Option<&Path>) -> anyhow::Result<i32> {
