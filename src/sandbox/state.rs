@@ -462,6 +462,18 @@ impl State {
         })
     }
 
+    /// Stores `v` under `k` unless a value is there already; returns the stored value
+    /// (so that two processes racing to create it agree on one).
+    pub fn set_meta_once(&self, k: &str, v: &str) -> Result<String> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT(k) DO NOTHING",
+                [k, v],
+            )?;
+            tx.query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
+        })
+    }
+
     // ---- keys ----
 
     pub fn insert_key(&self, dc_id: i32, key: &AuthKey) -> Result<i64> {
