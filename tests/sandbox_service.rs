@@ -244,7 +244,7 @@ async fn containers_gzip_pings_and_acks() {
         ),
     ] {
         container.extend(id.to_le_bytes());
-        container.extend((seq as i32).to_le_bytes());
+        container.extend(seq.to_le_bytes());
         container.extend((body.len() as i32).to_le_bytes());
         container.extend(body);
     }
