@@ -474,3 +474,31 @@ async fn resend_and_cancel_code() {
     tc.quit().await;
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn logins_survive_a_restart_on_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || tgsess::sandbox::SandboxConfig {
+        state_dir: Some(dir.path().to_path_buf()),
+        seed: true,
+        base_port: 0,
+    };
+    let sb = tgsess::sandbox::Sandbox::start(config()).await.unwrap();
+    let ports: Vec<_> = sb.dc_ids().iter().map(|dc| sb.dc_addr(*dc)).collect();
+    let tc = phone_login(&sb, "9996621111", 2).await;
+    let saved = tc.session.snapshot();
+    tc.quit().await;
+    sb.stop().await;
+
+    let sb = tgsess::sandbox::Sandbox::start(config()).await.unwrap();
+    let again: Vec<_> = sb.dc_ids().iter().map(|dc| sb.dc_addr(*dc)).collect();
+    assert_eq!(ports, again, "the recorded ports are reused");
+    let tc = client_for(Arc::new(tgsess::store::adapter::StoredSession::new(
+        saved,
+        tgsess::store::adapter::Backend::Memory,
+    )));
+    let me = within("get_me", tc.client.get_me()).await.unwrap();
+    assert_eq!(me.first_name(), Some("Alice"));
+    tc.quit().await;
+    sb.stop().await;
+}
