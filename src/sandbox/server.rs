@@ -32,6 +32,9 @@ pub struct Tuning {
     pub idle_timeout: Duration,
     /// How often to look for QR logins accepted by another process (`accept-qr`).
     pub poll_interval: Duration,
+    /// Like Telegram, refuse to terminate other sessions from an authorization younger than
+    /// this (406 FRESH_RESET_AUTHORISATION_FORBIDDEN). `None` (the default): always allowed.
+    pub fresh_reset_forbidden_for: Option<Duration>,
 }
 
 impl Default for Tuning {
@@ -39,6 +42,7 @@ impl Default for Tuning {
         Self {
             idle_timeout: Duration::from_secs(120),
             poll_interval: Duration::from_millis(250),
+            fresh_reset_forbidden_for: None,
         }
     }
 }

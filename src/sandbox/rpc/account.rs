@@ -292,6 +292,7 @@ pub fn reset_authorization(
     req: tl::functions::account::ResetAuthorization,
 ) -> RpcResult {
     let me = ctx.me()?;
+    ctx.check_reset_allowed()?;
     if req.hash == 0 {
         return Err(RpcError::bad("HASH_INVALID"));
     }

@@ -287,6 +287,7 @@ pub fn log_out(ctx: &Ctx) -> RpcResult {
 
 pub fn reset_authorizations(ctx: &Ctx) -> RpcResult {
     let me = ctx.me()?;
+    ctx.check_reset_allowed()?;
     for key in ctx.state().keys_of_user(me.id)? {
         if key.key_id != ctx.key_id {
             ctx.state().unbind_key(key.key_id)?;
