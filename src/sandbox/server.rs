@@ -35,6 +35,10 @@ pub struct Tuning {
     /// Like Telegram, refuse to terminate other sessions from an authorization younger than
     /// this (406 FRESH_RESET_AUTHORISATION_FORBIDDEN). `None` (the default): always allowed.
     pub fresh_reset_forbidden_for: Option<Duration>,
+    /// More than `max_code_requests` code requests for one number within `code_window`
+    /// give FLOOD_WAIT_X (Telegram-like defaults: 5 within 10 minutes).
+    pub max_code_requests: i64,
+    pub code_window: Duration,
 }
 
 impl Default for Tuning {
@@ -43,6 +47,8 @@ impl Default for Tuning {
             idle_timeout: Duration::from_secs(120),
             poll_interval: Duration::from_millis(250),
             fresh_reset_forbidden_for: None,
+            max_code_requests: 5,
+            code_window: Duration::from_secs(600),
         }
     }
 }

@@ -740,7 +740,7 @@ impl State {
         })
     }
 
-    /// Forgets the last request (one refused by the flood limit does not count).
+    /// How many code requests `phone` made since `since`, and when the oldest was.
     pub fn recent_code_requests(&self, phone: &str, since: i64) -> Result<(i64, i64)> {
         self.read(|c| {
             c.query_row(
