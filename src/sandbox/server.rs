@@ -25,7 +25,7 @@ use super::state::State;
 use super::transport::{ERR_AUTH_KEY_NOT_FOUND, FrameReader, Framing};
 use crate::secret::AuthKey;
 
-/// Timeouts of the server (tests shorten them).
+/// Timeouts and limits of the server (tests shorten them).
 #[derive(Clone, Debug)]
 pub struct Tuning {
     /// A connection that sends nothing for this long is closed.
