@@ -1,0 +1,513 @@
+//! Every account flow through the `telegram` API against the in-process sandbox (127.0.0.1
+//! only), for sessions stored as tgsess SQLite, Telethon SQLite, Pyrogram SQLite and a
+//! Telethon string file. After each login or logout the file is re-read in its own format.
+
+mod telegram_common;
+
+use telegram_common::*;
+use tgsess::secret::SecretString;
+use tgsess::store::{self, Format};
+use tgsess::telegram::{
+    self, Edit2faFlow, Edit2faStep, ForkFlow, ForkStep, PasswordChange, PhoneFlow, PhonePrompt,
+    PhoneStep, PromptError, QrFlow, QrStep, TgError,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Phone login (each format)
+
+async fn phone_login_with_resend_then_logout(format: Format) {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(format, "alice");
+    let mut flow = PhoneFlow::new(conn.clone());
+    let step = within(flow.start("+999 662 1111")).await.unwrap();
+    let PhoneStep::Ask(PhonePrompt::Code { sent, error: None }) = step else {
+        panic!("expected a code prompt, got {step:?}")
+    };
+    assert_eq!(sent.length, Some(5));
+    assert_eq!(sent.delivery, telegram::CodeDelivery::App);
+    assert_eq!(sent.next, Some(telegram::CodeDelivery::Sms));
+
+    let step = within(flow.resend()).await.unwrap();
+    let PhoneStep::Ask(PhonePrompt::Code { sent, error: None }) = step else {
+        panic!("expected a code prompt after resend, got {step:?}")
+    };
+    assert_eq!(sent.delivery, telegram::CodeDelivery::Sms);
+    let code = h
+        .sandbox
+        .last_code("9996621111")
+        .expect("a code in the outbox");
+    assert_eq!(code, "22222");
+
+    let me = expect_done(within(flow.enter_code(SecretString::new(code))).await);
+    assert_eq!(me.first_name.as_deref(), Some("Alice"));
+    assert!(!me.is_bot);
+
+    drop(flow);
+    drop(conn);
+    let loaded = reread(&path, format);
+    assert_eq!(loaded.session.user_id, Some(me.user_id));
+    assert!(loaded.session.has_key());
+
+    // A new connection to the same file is logged in as the same account.
+    let conn = h.open(&path);
+    assert_eq!(
+        within(telegram::whoami(&conn)).await.unwrap().user_id,
+        me.user_id
+    );
+    within(telegram::logout(&conn)).await.unwrap();
+    drop(conn);
+    let loaded = reread(&path, format);
+    assert!(
+        !loaded.session.has_key() || loaded.session.auth_key().unwrap().is_all_zero(),
+        "the key must be gone after logout"
+    );
+    let conn = h.open(&path);
+    assert!(!within(telegram::is_authorized(&conn)).await.unwrap());
+}
+
+async fn phone_login_with_two_step(format: Format) {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(format, "bob");
+    let mut flow = PhoneFlow::new(conn.clone());
+    within(flow.start("+9996622222")).await.unwrap();
+    let step = within(flow.enter_code(SecretString::new("22222")))
+        .await
+        .unwrap();
+    let PhoneStep::Ask(PhonePrompt::Password(prompt)) = step else {
+        panic!("expected a password prompt, got {step:?}")
+    };
+    assert_eq!(prompt.hint.as_deref(), Some("the usual"));
+    assert_eq!(prompt.failed_attempts, 0);
+
+    let step = within(flow.enter_password(SecretString::new("wrong")))
+        .await
+        .unwrap();
+    let PhoneStep::Ask(PhonePrompt::Password(prompt)) = step else {
+        panic!("expected the password prompt again, got {step:?}")
+    };
+    assert_eq!(prompt.error, Some(TgError::InvalidPassword));
+    assert_eq!(prompt.failed_attempts, 1);
+
+    let me = expect_done(within(flow.enter_password(SecretString::new("sandbox"))).await);
+    assert_eq!(me.first_name.as_deref(), Some("Bob"));
+    drop(flow);
+    drop(conn);
+    assert_eq!(reread(&path, format).session.user_id, Some(me.user_id));
+}
+
+async fn phone_login_migrates_to_dc4(format: Format) {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(format, "carol");
+    let mut flow = PhoneFlow::new(conn.clone());
+    within(flow.start("+9996641111")).await.unwrap();
+    let me = expect_done(within(flow.enter_code(SecretString::new("44444"))).await);
+    assert_eq!(me.first_name.as_deref(), Some("Carol"));
+    drop(flow);
+    drop(conn);
+    let loaded = reread(&path, format);
+    assert_eq!(loaded.session.dc_id, 4);
+    let conn = h.open(&path);
+    assert_eq!(
+        within(telegram::whoami(&conn)).await.unwrap().user_id,
+        me.user_id
+    );
+}
+
+async fn bot_login_and_bad_token(format: Format) {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(format, "bot");
+    let err = within(telegram::bot_login(&conn, &SecretString::new("1:nope")))
+        .await
+        .unwrap_err();
+    assert_eq!(err, TgError::AccessTokenInvalid);
+    let me = within(telegram::bot_login(
+        &conn,
+        &SecretString::new("123456:SANDBOX-demo-bot-token"),
+    ))
+    .await
+    .unwrap();
+    assert!(me.is_bot);
+    drop(conn);
+    let loaded = reread(&path, format);
+    assert_eq!(loaded.session.user_id, Some(me.user_id));
+    if format != Format::TelethonString && format != Format::TelethonSqlite(7) {
+        // Telethon's formats have no bot flag.
+        assert_eq!(loaded.session.is_bot, Some(true));
+    }
+}
+
+macro_rules! per_format {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                use super::*;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn tgsess_sqlite() { super::$test(Format::TgsessSqlite).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn telethon_sqlite() { super::$test(Format::TelethonSqlite(7)).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn pyrogram_sqlite() { super::$test(Format::PyrogramSqlite(7)).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn telethon_string() { super::$test(Format::TelethonString).await }
+            }
+        )*
+    };
+}
+
+per_format!(
+    phone_login_with_resend_then_logout,
+    phone_login_with_two_step,
+    phone_login_migrates_to_dc4,
+    bot_login_and_bad_token,
+    qr_login_accepted_by_a_second_client,
+    fork_makes_a_new_key_for_the_same_account,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Error paths (tgsess SQLite)
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_code_is_typed_and_can_be_retried() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "a");
+    let mut flow = PhoneFlow::new(conn);
+    within(flow.start("9996621111")).await.unwrap();
+    let step = within(flow.enter_code(SecretString::new("12345")))
+        .await
+        .unwrap();
+    let PhoneStep::Ask(PhonePrompt::Code { error, .. }) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(error, Some(PromptError(TgError::InvalidCode)));
+    expect_done(within(flow.enter_code(SecretString::new("22222"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_phone_is_typed() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "a");
+    let err = within(PhoneFlow::new(conn).start("1234"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, TgError::PhoneInvalid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_code_requests_give_flood_wait_with_seconds() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "a");
+    let mut last = None;
+    for _ in 0..8 {
+        match within(PhoneFlow::new(conn.clone()).start("9996621111")).await {
+            Ok(_) => continue,
+            Err(e) => {
+                last = Some(e);
+                break;
+            }
+        }
+    }
+    match last {
+        Some(TgError::FloodWait { seconds }) => assert!(seconds > 3, "{seconds}"),
+        other => panic!("expected FLOOD_WAIT, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_a_new_number_with_name_checks() {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(Format::TgsessSqlite, "new");
+    let mut flow = PhoneFlow::new(conn.clone());
+    let step = within(flow.start("+9996627777")).await.unwrap();
+    let PhoneStep::Ask(PhonePrompt::Code { sent, .. }) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(sent.delivery, telegram::CodeDelivery::Sms);
+    let step = within(flow.enter_code(SecretString::new("22222")))
+        .await
+        .unwrap();
+    assert!(
+        matches!(step, PhoneStep::Ask(PhonePrompt::Names { error: None })),
+        "{step:?}"
+    );
+    let long = "x".repeat(65);
+    let step = within(flow.enter_names(&long, "")).await.unwrap();
+    let PhoneStep::Ask(PhonePrompt::Names { error }) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(error, Some(PromptError(TgError::FirstNameInvalid)));
+    let me = expect_done(within(flow.enter_names("Grace", "Hopper")).await);
+    assert_eq!(me.last_name.as_deref(), Some("Hopper"));
+    drop(flow);
+    drop(conn);
+    assert_eq!(
+        reread(&path, Format::TgsessSqlite).session.user_id,
+        Some(me.user_id)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// QR login
+
+async fn qr_login_accepted_by_a_second_client(format: Format) {
+    let h = Harness::start().await;
+    let phone_conn = h.login_phone("9996621111", "22222", None).await;
+    let (path, conn) = h.new_session(format, "qr");
+    let mut flow = QrFlow::new(conn.clone(), Vec::new());
+    let QrStep::Show { url, .. } = within(flow.next()).await.unwrap() else {
+        panic!("expected a QR")
+    };
+    assert!(url.starts_with("tg://login?token="));
+    within(telegram::accept_login_url(&phone_conn, &url))
+        .await
+        .unwrap();
+    let step = within(flow.next()).await.unwrap();
+    let QrStep::Done(me) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(me.first_name.as_deref(), Some("Alice"));
+    drop(flow);
+    drop(conn);
+    assert_eq!(reread(&path, format).session.user_id, Some(me.user_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_login_with_two_step_goes_on_to_the_password() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "qr2");
+    let mut flow = QrFlow::new(conn, Vec::new());
+    let QrStep::Show { url, .. } = within(flow.next()).await.unwrap() else {
+        panic!("expected a QR")
+    };
+    h.sandbox.accept_qr("9996622222", &url).unwrap();
+    let step = within(flow.next()).await.unwrap();
+    let QrStep::Password(prompt) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(prompt.hint.as_deref(), Some("the usual"));
+    let step = within(flow.enter_password(SecretString::new("sandbox")))
+        .await
+        .unwrap();
+    let QrStep::Done(me) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(me.first_name.as_deref(), Some("Bob"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_login_migrates_to_the_accounts_dc() {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(Format::TgsessSqlite, "qr1");
+    let mut flow = QrFlow::new(conn.clone(), Vec::new());
+    let QrStep::Show { url, .. } = within(flow.next()).await.unwrap() else {
+        panic!("expected a QR")
+    };
+    h.sandbox.accept_qr("9996611111", &url).unwrap();
+    let QrStep::Done(me) = within(flow.next()).await.unwrap() else {
+        panic!("expected the login to finish")
+    };
+    assert_eq!(me.first_name.as_deref(), Some("Dave"));
+    drop(flow);
+    drop(conn);
+    assert_eq!(reread(&path, Format::TgsessSqlite).session.dc_id, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edit 2FA
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enable_change_and_disable_two_step() {
+    let h = Harness::start().await;
+    let conn = h.login_phone("9996621111", "22222", None).await;
+    let enable = PasswordChange::Enable {
+        new: SecretString::new("first"),
+        hint: Some("one".into()),
+        email: None,
+    };
+    assert!(matches!(
+        within(Edit2faFlow::new(conn.clone()).start(enable.clone())).await,
+        Ok(Edit2faStep::Done)
+    ));
+    // Enabling again is refused before any change.
+    let err = within(Edit2faFlow::new(conn.clone()).start(enable))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TgError::PasswordState(_)), "{err:?}");
+
+    // A fresh login now needs the new password.
+    let other = h.login_phone("9996621111", "22222", Some("first")).await;
+    drop(other);
+
+    let wrong = PasswordChange::Change {
+        current: SecretString::new("nope"),
+        new: SecretString::new("second"),
+        hint: None,
+        email: None,
+    };
+    let err = within(Edit2faFlow::new(conn.clone()).start(wrong))
+        .await
+        .unwrap_err();
+    assert_eq!(err, TgError::InvalidPassword);
+    let change = PasswordChange::Change {
+        current: SecretString::new("first"),
+        new: SecretString::new("second"),
+        hint: Some("two".into()),
+        email: None,
+    };
+    assert!(matches!(
+        within(Edit2faFlow::new(conn.clone()).start(change)).await,
+        Ok(Edit2faStep::Done)
+    ));
+    let other = h.login_phone("9996621111", "22222", Some("second")).await;
+    drop(other);
+
+    let disable = PasswordChange::Disable {
+        current: SecretString::new("second"),
+    };
+    assert!(matches!(
+        within(Edit2faFlow::new(conn.clone()).start(disable)).await,
+        Ok(Edit2faStep::Done)
+    ));
+    let other = h.login_phone("9996621111", "22222", None).await;
+    drop(other);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_email_needs_the_emailed_code() {
+    let h = Harness::start().await;
+    let conn = h.login_phone("9996621111", "22222", None).await;
+    let mut flow = Edit2faFlow::new(conn.clone());
+    let step = within(flow.start(PasswordChange::Enable {
+        new: SecretString::new("pw"),
+        hint: None,
+        email: Some("alice@sandbox.invalid".into()),
+    }))
+    .await
+    .unwrap();
+    let Edit2faStep::EmailCode(prompt) = step else {
+        panic!("{step:?}")
+    };
+    assert!(prompt.code_length > 0);
+    let step = within(flow.enter_email_code(SecretString::new("000000")))
+        .await
+        .unwrap();
+    let Edit2faStep::EmailCode(prompt) = step else {
+        panic!("{step:?}")
+    };
+    assert!(prompt.error.is_some());
+    let step = within(flow.resend_email()).await.unwrap();
+    assert!(matches!(step, Edit2faStep::EmailCode(_)));
+    let code = h
+        .sandbox
+        .last_code("alice@sandbox.invalid")
+        .expect("an emailed code");
+    let step = within(flow.enter_email_code(SecretString::new(code)))
+        .await
+        .unwrap();
+    assert!(matches!(step, Edit2faStep::Done));
+    let other = h.login_phone("9996621111", "22222", Some("pw")).await;
+    drop(other);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Devices, fork, copy, lock
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorizations_list_and_terminate() {
+    let h = Harness::start().await;
+    let first = h.login_phone("9996621111", "22222", None).await;
+    let second = h.login_phone("9996621111", "22222", None).await;
+    let devices = within(telegram::authorizations(&first)).await.unwrap();
+    assert!(devices.len() >= 2, "{devices:?}");
+    assert_eq!(devices.iter().filter(|d| d.current).count(), 1);
+    let other = devices.iter().find(|d| !d.current).unwrap();
+    within(telegram::terminate(&first, other.hash))
+        .await
+        .unwrap();
+    assert!(!within(telegram::is_authorized(&second)).await.unwrap());
+    assert!(within(telegram::is_authorized(&first)).await.unwrap());
+
+    let third = h.login_phone("9996621111", "22222", None).await;
+    within(telegram::terminate_others(&first)).await.unwrap();
+    assert!(!within(telegram::is_authorized(&third)).await.unwrap());
+    assert_eq!(
+        within(telegram::authorizations(&first))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn fork_makes_a_new_key_for_the_same_account(format: Format) {
+    let h = Harness::start().await;
+    let source = h.login_phone("9996621111", "22222", None).await;
+    let (path, target) = h.new_session(format, "fork");
+    let mut flow = ForkFlow::new(source.clone(), target.clone());
+    let ForkStep::Done(me) = within(flow.start()).await.unwrap() else {
+        panic!("no 2FA on this account")
+    };
+    drop(flow);
+    drop(target);
+    let forked = reread(&path, format);
+    assert_eq!(forked.session.user_id, Some(me.user_id));
+    let source_key = source.session().snapshot().auth_key().cloned().unwrap();
+    assert_ne!(
+        forked.session.auth_key().unwrap().key_id(),
+        source_key.key_id()
+    );
+    // Both logins work independently.
+    assert!(within(telegram::is_authorized(&source)).await.unwrap());
+    let target = h.open(&path);
+    assert_eq!(
+        within(telegram::whoami(&target)).await.unwrap().user_id,
+        me.user_id
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fork_of_a_two_step_account_asks_the_password() {
+    let h = Harness::start().await;
+    let source = h.login_phone("9996622222", "22222", Some("sandbox")).await;
+    let (_, target) = h.new_session(Format::TgsessSqlite, "fork");
+    let mut flow = ForkFlow::new(source, target);
+    let step = within(flow.start()).await.unwrap();
+    assert!(matches!(step, ForkStep::Password(_)), "{step:?}");
+    let step = within(flow.enter_password(SecretString::new("sandbox")))
+        .await
+        .unwrap();
+    assert!(matches!(step, ForkStep::Done(_)), "{step:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_shares_the_key_and_the_lock_stops_concurrent_use() {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(Format::TgsessSqlite, "orig");
+    let mut flow = PhoneFlow::new(conn.clone());
+    within(flow.start("9996621111")).await.unwrap();
+    let me = expect_done(within(flow.enter_code(SecretString::new("22222"))).await);
+    drop(flow);
+
+    // The same file twice: refused with our PID.
+    match telegram::Connection::open_file(&path, &h.options()) {
+        Err(TgError::InUse { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+        Err(e) => panic!("{e:?}"),
+        Ok(_) => panic!("the second open must fail"),
+    }
+    // A copy (same key, another format and file): refused too, by the key lock.
+    let copy = h.dir.path().join("copy.string");
+    let session = store::read_file(&path).unwrap().session;
+    let (prepared, _) =
+        store::convert::prepare(&session, Format::TelethonString, &Default::default()).unwrap();
+    store::write_file(&copy, &prepared, Format::TelethonString).unwrap();
+    assert!(matches!(
+        telegram::Connection::open_file(&copy, &h.options()),
+        Err(TgError::InUse { .. })
+    ));
+    // Once the first connection is gone, the copy works and is the same account.
+    drop(conn);
+    let conn = h.open(&copy);
+    assert_eq!(
+        within(telegram::whoami(&conn)).await.unwrap().user_id,
+        me.user_id
+    );
+}
