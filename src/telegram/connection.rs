@@ -4,6 +4,7 @@
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use grammers_client::Client;
@@ -68,6 +69,8 @@ impl std::fmt::Debug for ConnectOptions {
 
 struct Inner {
     client: Client,
+    /// RPCs sent through this connection (for benchmarks and diagnostics).
+    rpc_count: AtomicUsize,
     handle: SenderPoolHandle,
     session: Arc<StoredSession>,
     updates: Mutex<mpsc::Receiver<UpdatesLike>>,
@@ -110,7 +113,9 @@ impl Connection {
         mut locks: Vec<HeldLock>,
     ) -> Result<Self, TgError> {
         let snapshot = stored.snapshot();
-        if !snapshot.has_key()
+        // An all-zero key is how string formats say "logged out".
+        let usable_key = snapshot.auth_key().is_some_and(|k| !k.is_all_zero());
+        if !usable_key
             && let Some(provide) = &options.key_provider
         {
             let fresh = provide(snapshot.dc_id).map_err(TgError::Network)?;
@@ -145,6 +150,7 @@ impl Connection {
         tokio::spawn(pool.runner.run());
         Ok(Connection(Arc::new(Inner {
             client,
+            rpc_count: AtomicUsize::new(0),
             handle,
             session,
             updates: Mutex::new(pool.updates),
@@ -172,7 +178,14 @@ impl Connection {
         &self,
         request: &R,
     ) -> Result<R::Return, InvocationError> {
+        self.0.rpc_count.fetch_add(1, Ordering::Relaxed);
         self.0.client.invoke(request).await
+    }
+
+    /// How many RPCs this connection has sent (not counting grammers' own connection set-up:
+    /// initConnection with help.getConfig, once per DC connection).
+    pub fn rpc_count(&self) -> usize {
+        self.0.rpc_count.load(Ordering::Relaxed)
     }
 
     /// Makes `dc_id` the home DC (after a *_MIGRATE_X), dropping the old connection.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use grammers_mtsender::InvocationError;
 use grammers_session::updates::UpdatesLike;
 use grammers_tl_types as tl;
+use zeroize::Zeroize;
 
 use super::connection::Connection;
 use super::edit_2fa::{Edit2fa, Edit2faEffect, Edit2faEvent, EmailCodePrompt, PasswordChange};
@@ -180,15 +181,14 @@ impl PhoneFlow {
                 phone_code_hash,
                 code,
             } => {
-                let request = tl::functions::auth::SignIn {
+                let mut request = tl::functions::auth::SignIn {
                     phone_number: phone,
                     phone_code_hash,
                     phone_code: Some(code.reveal().to_string()),
                     email_verification: None,
                 };
                 let result = conn.invoke(&request).await;
-                // The request held a copy of the code; it is dropped here.
-                drop(request);
+                request.phone_code.zeroize();
                 authorization_event(conn, result).await
             }
             PhoneEffect::SignUp {
@@ -276,7 +276,7 @@ async fn authorization_event(
 
 /// Signs in as the bot of `token` (auth.importBotAuthorization, following USER_MIGRATE_X).
 pub async fn bot_login(conn: &Connection, token: &SecretString) -> Result<Me, TgError> {
-    let request = tl::functions::auth::ImportBotAuthorization {
+    let mut request = tl::functions::auth::ImportBotAuthorization {
         flags: 0,
         api_id: conn.api().api_id,
         api_hash: conn.api().api_hash.clone(),
@@ -290,7 +290,7 @@ pub async fn bot_login(conn: &Connection, token: &SecretString) -> Result<Me, Tg
         }
         other => other,
     };
-    drop(request);
+    request.bot_auth_token.zeroize();
     match result? {
         auth @ tl::enums::auth::Authorization::Authorization(_) => conn.complete_login(auth).await,
         tl::enums::auth::Authorization::SignUpRequired(_) => {
@@ -648,10 +648,12 @@ impl Edit2faFlow {
                 }
             }
             Edit2faEffect::ConfirmEmail(code) => {
-                let request = tl::functions::account::ConfirmPasswordEmail {
+                let mut request = tl::functions::account::ConfirmPasswordEmail {
                     code: code.reveal().to_string(),
                 };
-                match conn.invoke(&request).await {
+                let result = conn.invoke(&request).await;
+                request.code.zeroize();
+                match result {
                     Ok(_) => Edit2faEvent::Updated,
                     Err(e) => Edit2faEvent::Failed(e.into()),
                 }
