@@ -129,7 +129,11 @@ async fn phone_login_whoami_json_and_logout() {
     })
     .await;
     assert_ok(&out);
-    assert!(text(&out.stdout).contains("Logged in as Alice"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Logged in as Alice"),
+        "{}",
+        text(&out.stdout)
+    );
     // The code never reaches the output.
     assert!(!text(&out.stdout).contains("22222") && !text(&out.stderr).contains("22222"));
     assert!(cli.sessions().join("alice.session").is_file());
@@ -152,7 +156,11 @@ async fn phone_login_whoami_json_and_logout() {
     let c = cli.clone();
     let out = blocking(move || c.run(&["whoami", "alice"], "")).await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("not logged in"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not logged in"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,7 +183,11 @@ async fn two_step_login_reads_code_then_password_from_stdin_in_a_string_file() {
     })
     .await;
     assert_ok(&out);
-    assert!(text(&out.stderr).contains("the usual"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the usual"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!text(&out.stderr).contains("sandbox\n"));
     let loaded = tgsess::store::read_file(&cli.sessions().join("bob.string")).unwrap();
     assert_eq!(loaded.format, tgsess::store::Format::TelethonString);
@@ -183,12 +195,22 @@ async fn two_step_login_reads_code_then_password_from_stdin_in_a_string_file() {
     // Wrong answers end with exit code 1 once standard input runs out.
     let c = cli.clone();
     let out = blocking(move || {
-        c.run(&["login", "phone", "bob2", "--phone", "9996622222"], "22222\nwrong\n")
+        c.run(
+            &["login", "phone", "bob2", "--phone", "9996622222"],
+            "22222\nwrong\n",
+        )
     })
     .await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("2FA password is wrong"), "{}", text(&out.stderr));
-    assert!(!cli.sessions().join("bob2.session").exists(), "a failed login leaves no file");
+    assert!(
+        text(&out.stderr).contains("2FA password is wrong"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !cli.sessions().join("bob2.session").exists(),
+        "a failed login leaves no file"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,7 +219,13 @@ async fn bot_login_2fa_edit_sessions_and_fork() {
     let c = cli.clone();
     let out = blocking(move || {
         c.run(
-            &["login", "bot", "bot", "--token", "123456:SANDBOX-demo-bot-token"],
+            &[
+                "login",
+                "bot",
+                "bot",
+                "--token",
+                "123456:SANDBOX-demo-bot-token",
+            ],
             "",
         )
     })
@@ -208,11 +236,18 @@ async fn bot_login_2fa_edit_sessions_and_fork() {
     let c = cli.clone();
     let out = blocking(move || c.run(&["login", "bot", "bad", "--token", "1:nope"], "")).await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("ACCESS_TOKEN_INVALID"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("ACCESS_TOKEN_INVALID"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let c = cli.clone();
     let out = blocking(move || {
-        c.run(&["login", "phone", "carol", "--phone", "9996641111"], "44444\n")
+        c.run(
+            &["login", "phone", "carol", "--phone", "9996641111"],
+            "44444\n",
+        )
     })
     .await;
     assert_ok(&out);

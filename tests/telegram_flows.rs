@@ -15,6 +15,28 @@ use tgsess::telegram::{
 // ---------------------------------------------------------------------------------------------
 // Phone login (each format)
 
+/// The file, re-read, is in its format, carries the user id where the format has one, and
+/// a new connection over it is logged in as `me`. Returns that connection.
+async fn assert_file_logged_in(
+    h: &Harness,
+    path: &std::path::Path,
+    format: Format,
+    me: &telegram::Me,
+) -> telegram::Connection {
+    let loaded = reread(path, format);
+    assert!(loaded.session.has_key());
+    if format != Format::TelethonString {
+        // A Telethon string holds only DC, address, port and key.
+        assert_eq!(loaded.session.user_id, Some(me.user_id));
+    }
+    let conn = h.open(path);
+    assert_eq!(
+        within(telegram::whoami(&conn)).await.unwrap().user_id,
+        me.user_id
+    );
+    conn
+}
+
 async fn phone_login_with_resend_then_logout(format: Format) {
     let h = Harness::start().await;
     let (path, conn) = h.new_session(format, "alice");
@@ -44,16 +66,7 @@ async fn phone_login_with_resend_then_logout(format: Format) {
 
     drop(flow);
     drop(conn);
-    let loaded = reread(&path, format);
-    assert_eq!(loaded.session.user_id, Some(me.user_id));
-    assert!(loaded.session.has_key());
-
-    // A new connection to the same file is logged in as the same account.
-    let conn = h.open(&path);
-    assert_eq!(
-        within(telegram::whoami(&conn)).await.unwrap().user_id,
-        me.user_id
-    );
+    let conn = assert_file_logged_in(&h, &path, format, &me).await;
     within(telegram::logout(&conn)).await.unwrap();
     drop(conn);
     let loaded = reread(&path, format);
@@ -92,7 +105,7 @@ async fn phone_login_with_two_step(format: Format) {
     assert_eq!(me.first_name.as_deref(), Some("Bob"));
     drop(flow);
     drop(conn);
-    assert_eq!(reread(&path, format).session.user_id, Some(me.user_id));
+    assert_file_logged_in(&h, &path, format, &me).await;
 }
 
 async fn phone_login_migrates_to_dc4(format: Format) {
@@ -128,12 +141,15 @@ async fn bot_login_and_bad_token(format: Format) {
     .unwrap();
     assert!(me.is_bot);
     drop(conn);
-    let loaded = reread(&path, format);
-    assert_eq!(loaded.session.user_id, Some(me.user_id));
-    if format != Format::TelethonString && format != Format::TelethonSqlite(7) {
+    if matches!(
+        format,
+        Format::PyrogramSqlite(_) | Format::TgsessSqlite | Format::TgsessString
+    ) {
         // Telethon's formats have no bot flag.
-        assert_eq!(loaded.session.is_bot, Some(true));
+        assert_eq!(reread(&path, format).session.is_bot, Some(true));
     }
+    let conn = assert_file_logged_in(&h, &path, format, &me).await;
+    assert!(within(telegram::whoami(&conn)).await.unwrap().is_bot);
 }
 
 macro_rules! per_format {
@@ -149,6 +165,8 @@ macro_rules! per_format {
                 async fn pyrogram_sqlite() { super::$test(Format::PyrogramSqlite(7)).await }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn telethon_string() { super::$test(Format::TelethonString).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn tgsess_string() { super::$test(Format::TgsessString).await }
             }
         )*
     };
@@ -267,7 +285,7 @@ async fn qr_login_accepted_by_a_second_client(format: Format) {
     assert_eq!(me.first_name.as_deref(), Some("Alice"));
     drop(flow);
     drop(conn);
-    assert_eq!(reread(&path, format).session.user_id, Some(me.user_id));
+    assert_file_logged_in(&h, &path, format, &me).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -449,7 +467,6 @@ async fn fork_makes_a_new_key_for_the_same_account(format: Format) {
     drop(flow);
     drop(target);
     let forked = reread(&path, format);
-    assert_eq!(forked.session.user_id, Some(me.user_id));
     let source_key = source.session().snapshot().auth_key().cloned().unwrap();
     assert_ne!(
         forked.session.auth_key().unwrap().key_id(),
@@ -457,11 +474,7 @@ async fn fork_makes_a_new_key_for_the_same_account(format: Format) {
     );
     // Both logins work independently.
     assert!(within(telegram::is_authorized(&source)).await.unwrap());
-    let target = h.open(&path);
-    assert_eq!(
-        within(telegram::whoami(&target)).await.unwrap().user_id,
-        me.user_id
-    );
+    assert_file_logged_in(&h, &path, format, &me).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,32 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
-use shim as sb;
-
-/// TEMPORARY stand-in for `crate::sandbox` until the sandbox branch lands (same names).
-mod shim {
-    use std::path::{Path, PathBuf};
-    pub const SANDBOX_API_ID: i32 = 1;
-    pub const SANDBOX_API_HASH: &str = "sandbox";
-    pub struct SandboxConfig {
-        pub state_dir: Option<PathBuf>,
-        pub seed: bool,
-        pub base_port: u16,
-    }
-    pub struct Sandbox;
-    impl Sandbox {
-        pub async fn start(_c: SandboxConfig) -> anyhow::Result<Sandbox> {
-            anyhow::bail!("sandbox not merged yet")
-        }
-        pub fn state_dir(&self) -> &Path {
-            Path::new("")
-        }
-        pub async fn stop(self) {}
-    }
-    pub fn provision_session(_d: &Path, _dc: i32) -> anyhow::Result<crate::store::Session> {
-        anyhow::bail!("sandbox not merged yet")
-    }
-}
+use crate::sandbox as sb;
 use crate::secret::SecretString;
 use crate::store::adapter::{Backend, StoredSession};
 use crate::store::dir::SessionDir;
