@@ -115,9 +115,7 @@ impl Connection {
         let snapshot = stored.snapshot();
         // An all-zero key is how string formats say "logged out".
         let usable_key = snapshot.auth_key().is_some_and(|k| !k.is_all_zero());
-        if !usable_key
-            && let Some(provide) = &options.key_provider
-        {
+        if !usable_key && let Some(provide) = &options.key_provider {
             let fresh = provide(snapshot.dc_id).map_err(TgError::Network)?;
             stored.update(|s| adopt_keys(s, &fresh))?;
         }
