@@ -505,6 +505,49 @@ mod tests {
     }
 
     #[test]
+    fn accept_qr_refuses_expired_unknown_and_strangers() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(dir.path()).unwrap();
+        seed(&state).unwrap();
+        let now = unix_now();
+        state.insert_login_token(b"old", 1, 2, now - 1).unwrap();
+        state.insert_login_token(b"new", 1, 2, now + 30).unwrap();
+        let rpc_name = |r: Result<(), SandboxError>| match r {
+            Err(SandboxError::Rpc { name, .. }) => name,
+            other => panic!("expected an RPC refusal, got {other:?}"),
+        };
+        assert_eq!(
+            rpc_name(accept_qr_in(
+                &state,
+                "9996621111",
+                &qr_url_for_token(b"old")
+            )),
+            "AUTH_TOKEN_EXPIRED"
+        );
+        assert_eq!(
+            rpc_name(accept_qr_in(
+                &state,
+                "9996621111",
+                &qr_url_for_token(b"nope")
+            )),
+            "AUTH_TOKEN_INVALID"
+        );
+        assert!(matches!(
+            accept_qr_in(&state, "9996620000", &qr_url_for_token(b"new")),
+            Err(SandboxError::NoSuchUser(_))
+        ));
+        accept_qr_in(&state, "9996621111", &qr_url_for_token(b"new")).unwrap();
+        assert_eq!(
+            rpc_name(accept_qr_in(
+                &state,
+                "9996621111",
+                &qr_url_for_token(b"new")
+            )),
+            "AUTH_TOKEN_ALREADY_ACCEPTED"
+        );
+    }
+
+    #[test]
     fn last_code_matches_any_phone_spelling() {
         let entry = |id, to: &str, code: &str| OutboxEntry {
             id,

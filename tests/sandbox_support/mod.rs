@@ -59,7 +59,17 @@ pub fn client(sandbox: &Sandbox, home_dc: i32) -> TestClient {
 }
 
 pub fn client_for(session: Arc<StoredSession>) -> TestClient {
-    let pool = SenderPool::new(Arc::clone(&session), SANDBOX_API_ID);
+    client_with(
+        session,
+        grammers_client::sender::ConnectionParams::default(),
+    )
+}
+
+pub fn client_with(
+    session: Arc<StoredSession>,
+    params: grammers_client::sender::ConnectionParams,
+) -> TestClient {
+    let pool = SenderPool::with_configuration(Arc::clone(&session), SANDBOX_API_ID, params);
     let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
     TestClient {
