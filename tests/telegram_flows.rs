@@ -524,3 +524,72 @@ async fn a_copy_shares_the_key_and_the_lock_stops_concurrent_use() {
         me.user_id
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_past_the_limit_keeps_the_old_code_usable() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "a");
+    let mut flow = PhoneFlow::new(conn);
+    within(flow.start("9996621111")).await.unwrap();
+    let mut refused = None;
+    for _ in 0..5 {
+        let step = within(flow.resend()).await.unwrap();
+        let PhoneStep::Ask(PhonePrompt::Code { error, .. }) = step else {
+            panic!("{step:?}")
+        };
+        if let Some(PromptError(e)) = error {
+            refused = Some(e);
+            break;
+        }
+    }
+    let refused = refused.expect("the sandbox limits resends");
+    assert!(refused.is_rpc("SEND_CODE_UNAVAILABLE"), "{refused:?}");
+    expect_done(within(flow.enter_code(SecretString::new("22222"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_wrong_passwords_end_in_flood_wait() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "a");
+    let mut flow = PhoneFlow::new(conn);
+    within(flow.start("9996622222")).await.unwrap();
+    within(flow.enter_code(SecretString::new("22222")))
+        .await
+        .unwrap();
+    let mut outcome = None;
+    for _ in 0..10 {
+        match within(flow.enter_password(SecretString::new("wrong"))).await {
+            Ok(PhoneStep::Ask(PhonePrompt::Password(_))) => continue,
+            other => {
+                outcome = Some(other);
+                break;
+            }
+        }
+    }
+    match outcome {
+        Some(Err(TgError::FloodWait { seconds })) => assert!(seconds > 3, "{seconds}"),
+        other => panic!("expected FLOOD_WAIT, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_url_accepted_twice_is_refused_with_its_rpc_name() {
+    let h = Harness::start().await;
+    let phone_conn = h.login_phone("9996621111", "22222", None).await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "qr");
+    let mut flow = QrFlow::new(conn, Vec::new());
+    let QrStep::Show { url, .. } = within(flow.next()).await.unwrap() else {
+        panic!("expected a QR")
+    };
+    within(telegram::accept_login_url(&phone_conn, &url))
+        .await
+        .unwrap();
+    let err = within(telegram::accept_login_url(&phone_conn, &url))
+        .await
+        .unwrap_err();
+    assert!(err.is_rpc("AUTH_TOKEN_ALREADY_ACCEPTED"), "{err:?}");
+    let err = within(telegram::accept_login_url(&phone_conn, "https://t.me/x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TgError::Config(_)), "{err:?}");
+}
