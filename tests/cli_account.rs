@@ -332,3 +332,26 @@ fn missing_api_credentials_name_every_source() {
         assert!(err.contains(needle), "{needle} missing in: {err}");
     }
 }
+
+#[test]
+fn in_process_sandbox_keeps_its_state_between_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], input: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+        cmd.arg("--sandbox").args(args);
+        isolate(&mut cmd, home.path());
+        run_with_input(cmd, input)
+    };
+    let out = run(&["login", "phone", "alice", "--phone", "9996621111"], "22222\n");
+    assert_ok(&out);
+    // Sandbox sessions live apart from real ones.
+    let data = home.path().join("data");
+    assert!(data.join("sandbox-sessions/alice.session").is_file());
+    assert!(data.join("sandbox-state").is_dir());
+    assert!(!data.join("alice.session").exists());
+    // A second process starts the sandbox again on the same state: the login still works.
+    let out = run(&["whoami", "alice", "--json"], "");
+    assert_ok(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["first_name"], "Alice");
+}
