@@ -342,7 +342,10 @@ fn in_process_sandbox_keeps_its_state_between_runs() {
         isolate(&mut cmd, home.path());
         run_with_input(cmd, input)
     };
-    let out = run(&["login", "phone", "alice", "--phone", "9996621111"], "22222\n");
+    let out = run(
+        &["login", "phone", "alice", "--phone", "9996621111"],
+        "22222\n",
+    );
     assert_ok(&out);
     // Sandbox sessions live apart from real ones.
     let data = home.path().join("data");

@@ -790,11 +790,12 @@ impl Prompter {
     }
 
     fn read(&mut self, prompt: &str, secret: bool) -> anyhow::Result<SecretString> {
-        eprint!("{prompt}");
-        let _ = std::io::stderr().flush();
         let interactive = self.interactive;
         let line = tokio::task::block_in_place(|| -> std::io::Result<Option<String>> {
+            // Echo goes off before the prompt appears, so that nothing typed early shows.
             let _echo = (interactive && secret).then(EchoOff::new);
+            eprint!("{prompt}");
+            let _ = std::io::stderr().flush();
             let mut line = String::new();
             let n = std::io::stdin().lock().read_line(&mut line)?;
             Ok((n > 0).then_some(line))
