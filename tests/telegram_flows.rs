@@ -593,3 +593,44 @@ async fn a_login_url_accepted_twice_is_refused_with_its_rpc_name() {
         .unwrap_err();
     assert!(matches!(err, TgError::Config(_)), "{err:?}");
 }
+
+/// Real time: the sandbox's tokens live 30 s, so this test waits for one refresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_token_is_refreshed_before_it_expires_and_the_new_one_works() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "qr");
+    let mut flow = QrFlow::new(conn, Vec::new());
+    let QrStep::Show {
+        url: first,
+        expires,
+    } = within(flow.next()).await.unwrap()
+    else {
+        panic!("expected a QR")
+    };
+    let shown_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let lifetime = expires - shown_at;
+    let step = tokio::time::timeout(
+        std::time::Duration::from_secs(lifetime.max(1) as u64 + 10),
+        flow.next(),
+    )
+    .await
+    .expect("a new QR before the old one expired")
+    .unwrap();
+    let QrStep::Show { url: second, .. } = step else {
+        panic!("{step:?}")
+    };
+    assert_ne!(first, second);
+    let refreshed_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(refreshed_at < expires, "refreshed only after expiry");
+    h.sandbox.accept_qr("9996621111", &second).unwrap();
+    assert!(matches!(
+        within(flow.next()).await.unwrap(),
+        QrStep::Done(_)
+    ));
+}
