@@ -124,6 +124,20 @@ async fn serve_new_session_outbox_and_sigterm() {
     assert_eq!(loaded.format, tgsess::store::Format::TelethonString);
     assert_eq!(loaded.session.dc_id, 2);
 
+    let pyro = ok_stdout(&[
+        "sandbox",
+        "new-session",
+        "--state",
+        state_arg,
+        "--dc",
+        "4",
+        "--to",
+        "pyrogram-string",
+    ]);
+    let pyro = tgsess::store::parse_string(pyro.trim(), "stdout").unwrap();
+    assert_eq!(pyro.session.dc_id, 4);
+    assert!(pyro.session.has_key());
+
     let file = dir.path().join("fresh.session");
     ok_stdout(&[
         "sandbox",

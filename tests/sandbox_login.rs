@@ -37,8 +37,10 @@ async fn fresh_stored_session_connects_and_is_not_authorized() {
 async fn grammers_memory_session_with_provisioned_keys_works_too() {
     let sb = seeded().await;
     let provisioned = sb.new_session(2).unwrap();
-    let mut data = SessionData::default();
-    data.home_dc = 2;
+    let mut data = SessionData {
+        home_dc: 2,
+        ..SessionData::default()
+    };
     for dc in &provisioned.dcs {
         let addr = std::net::SocketAddrV4::new(dc.ipv4.unwrap(), dc.port.unwrap());
         data.dc_options.insert(

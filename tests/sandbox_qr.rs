@@ -33,10 +33,10 @@ async fn expect_login_token_update(tc: &mut TestClient) {
         let update = within("updateLoginToken", tc.updates.recv())
             .await
             .expect("updates channel open");
-        if let UpdatesLike::Updates(tl::enums::Updates::UpdateShort(short)) = update {
-            if matches!(short.update, tl::enums::Update::LoginToken) {
-                return;
-            }
+        if let UpdatesLike::Updates(tl::enums::Updates::UpdateShort(short)) = update
+            && matches!(short.update, tl::enums::Update::LoginToken)
+        {
+            return;
         }
     }
 }

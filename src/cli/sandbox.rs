@@ -224,7 +224,16 @@ fn new_session(state_dir: &Path, dc: i32, to: &str, output: Option<&Path>) -> an
         bail!("--to memory: a memory session cannot be printed or written");
     }
     let session = sandbox::provision_session(state_dir, dc)?;
-    let (prepared, notes) = convert::prepare(&session, format, &convert::Overrides::default())?;
+    let mut overrides = convert::Overrides::default();
+    if matches!(
+        format,
+        Format::PyrogramString(_) | Format::PyrogramSqlite(_)
+    ) {
+        // Pyrogram formats always hold a user id; Pyrogram itself writes 0 until a login.
+        overrides.user_id = Some(0);
+        overrides.is_bot = Some(false);
+    }
+    let (prepared, notes) = convert::prepare(&session, format, &overrides)?;
     for note in notes {
         eprintln!("note: {note}");
     }

@@ -82,7 +82,7 @@ fn aes_key_iv(key: &[u8; 256], msg_key: &[u8; 16], dir: Direction) -> ([u8; 32],
 
 /// Decrypts a client payload and returns the plaintext (salt, session_id, message, padding).
 pub fn decrypt_from_client(key: &AuthKey, payload: &[u8]) -> Result<Vec<u8>, DecryptError> {
-    if payload.len() < HEADER_LEN + 16 || (payload.len() - HEADER_LEN) % 16 != 0 {
+    if payload.len() < HEADER_LEN + 16 || !(payload.len() - HEADER_LEN).is_multiple_of(16) {
         return Err(DecryptError::BadLength);
     }
     if payload[..8] != key.key_id() {

@@ -256,10 +256,10 @@ async fn bind_listeners(
     }
     // Reuse the ports of the previous run on this state, so old sessions keep working.
     let recorded = state.dc_ports()?;
-    if recorded.len() == DC_IDS.len() {
-        if let Ok(listeners) = server::bind(&recorded).await {
-            return Ok(listeners);
-        }
+    if recorded.len() == DC_IDS.len()
+        && let Ok(listeners) = server::bind(&recorded).await
+    {
+        return Ok(listeners);
     }
     let ephemeral: Vec<(i32, u16)> = DC_IDS.iter().map(|dc| (*dc, 0)).collect();
     Ok(server::bind(&ephemeral).await?)

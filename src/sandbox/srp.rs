@@ -37,8 +37,11 @@ struct Challenge {
 #[derive(Default)]
 pub struct SrpBook {
     challenges: Mutex<HashMap<i64, Challenge>>,
-    issued_salts: Mutex<HashMap<i64, Vec<([u8; 8], [u8; 16])>>>,
+    /// Per account: `(salt1 prefix, salt2)` of recent `new_algo`s.
+    issued_salts: Mutex<HashMap<i64, Vec<IssuedSalts>>>,
 }
+
+type IssuedSalts = ([u8; 8], [u8; 16]);
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];

@@ -323,10 +323,10 @@ fn redeem_token(ctx: &Ctx, token: &[u8], user_id: i64) -> RpcResult {
 
 pub fn export_login_token(ctx: &Ctx, req: tl::functions::auth::ExportLoginToken) -> RpcResult {
     check_api(req.api_id, &req.api_hash)?;
-    if let Some(t) = ctx.state().latest_login_token(ctx.key_id)? {
-        if let (Some(uid), false) = (t.accepted_user, t.consumed) {
-            return redeem_token(ctx, &t.token, uid);
-        }
+    if let Some(t) = ctx.state().latest_login_token(ctx.key_id)?
+        && let (Some(uid), false) = (t.accepted_user, t.consumed)
+    {
+        return redeem_token(ctx, &t.token, uid);
     }
     let mut token = vec![0u8; 32];
     getrandom::fill(&mut token).expect("the OS random source failed");
