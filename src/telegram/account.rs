@@ -11,7 +11,7 @@ use crate::secret::AuthKey;
 use crate::store::adapter::{Backend, StoredSession};
 use crate::store::{self, Format};
 
-/// The logged-in account (users.getUsers([inputUserSelf])); refreshes the cached names.
+/// The logged-in account (`users.getUsers([inputUserSelf])`); refreshes the cached names.
 pub async fn whoami(conn: &Connection) -> Result<Me, TgError> {
     let users = conn
         .invoke(&tl::functions::users::GetUsers {
