@@ -238,7 +238,7 @@ mod tests {
     use grammers_tl_types as tl;
 
     fn challenge(has_password: bool) -> PasswordChallenge {
-        PasswordChallenge(tl::types::account::Password {
+        PasswordChallenge::new(tl::types::account::Password {
             has_recovery: false,
             has_secure_values: false,
             has_password,

@@ -26,7 +26,7 @@ use crate::secret::SecretString;
 async fn get_password(conn: &Connection) -> Result<PasswordChallenge, TgError> {
     let tl::enums::account::Password::Password(p) =
         conn.invoke(&tl::functions::account::GetPassword {}).await?;
-    Ok(PasswordChallenge(p))
+    Ok(PasswordChallenge::new(p))
 }
 
 /// Runs the CPU-heavy password math (PBKDF2, 100,000 rounds) off the async threads.

@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn no_password_checks_as_empty() {
-        let challenge = PasswordChallenge(tl::types::account::Password {
+        let challenge = PasswordChallenge::new(tl::types::account::Password {
             has_recovery: false,
             has_secure_values: false,
             has_password: false,

@@ -375,7 +375,7 @@ mod tests {
     }
 
     fn challenge(srp_id: i64) -> PasswordChallenge {
-        PasswordChallenge(tl::types::account::Password {
+        PasswordChallenge::new(tl::types::account::Password {
             has_recovery: false,
             has_secure_values: false,
             has_password: true,

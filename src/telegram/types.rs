@@ -141,7 +141,13 @@ impl CodeSent {
 
 /// The answer of `account.getPassword`: the account's 2FA state and a one-time SRP challenge.
 #[derive(Clone)]
-pub struct PasswordChallenge(pub(crate) tl::types::account::Password);
+pub struct PasswordChallenge(pub(crate) Box<tl::types::account::Password>);
+
+impl PasswordChallenge {
+    pub(crate) fn new(password: tl::types::account::Password) -> Self {
+        Self(Box::new(password))
+    }
+}
 
 impl PasswordChallenge {
     pub fn has_password(&self) -> bool {
