@@ -634,3 +634,20 @@ async fn qr_token_is_refreshed_before_it_expires_and_the_new_one_works() {
         QrStep::Done(_)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bot_on_another_dc_follows_user_migrate() {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(Format::PyrogramSqlite(7), "bot4");
+    let me = within(telegram::bot_login(
+        &conn,
+        &SecretString::new("654321:SANDBOX-dc4-bot-token"),
+    ))
+    .await
+    .unwrap();
+    assert!(me.is_bot);
+    drop(conn);
+    let loaded = reread(&path, Format::PyrogramSqlite(7));
+    assert_eq!(loaded.session.dc_id, 4);
+    assert_eq!(loaded.session.is_bot, Some(true));
+}
