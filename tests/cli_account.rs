@@ -358,3 +358,39 @@ fn in_process_sandbox_keeps_its_state_between_runs() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["first_name"], "Alice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_in_use_by_another_process_is_refused_with_its_pid() {
+    let cli = std::sync::Arc::new(Cli::start().await);
+    let c = cli.clone();
+    let out = blocking(move || {
+        c.run(
+            &["login", "phone", "alice", "--phone", "9996621111"],
+            "22222\n",
+        )
+    })
+    .await;
+    assert_ok(&out);
+    // This test process holds the session, as a running tgsess would.
+    let mut options = tgsess::telegram::ConnectOptions::new(tgsess::telegram::ApiCredentials {
+        api_id: tgsess::sandbox::SANDBOX_API_ID,
+        api_hash: tgsess::sandbox::SANDBOX_API_HASH.into(),
+    });
+    options.lock_dir = cli.home.path().join("locks");
+    let held =
+        tgsess::telegram::Connection::open_file(&cli.sessions().join("alice.session"), &options)
+            .unwrap();
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["whoami", "alice"], "")).await;
+    assert_eq!(out.status.code(), Some(1));
+    let expected = format!("in use by PID {}", std::process::id());
+    assert!(
+        text(&out.stderr).contains(&expected),
+        "{}",
+        text(&out.stderr)
+    );
+    drop(held);
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["whoami", "alice"], "")).await;
+    assert_ok(&out);
+}
