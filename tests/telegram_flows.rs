@@ -651,3 +651,26 @@ async fn bot_on_another_dc_follows_user_migrate() {
     assert_eq!(loaded.session.dc_id, 4);
     assert_eq!(loaded.session.is_bot, Some(true));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_waiting_flow_cancels_it_and_frees_the_session() {
+    let h = Harness::start().await;
+    let (path, conn) = h.new_session(Format::TgsessSqlite, "esc");
+    let mut flow = QrFlow::new(conn.clone(), Vec::new());
+    assert!(matches!(
+        within(flow.next()).await.unwrap(),
+        QrStep::Show { .. }
+    ));
+    // Esc: the wait for the scan is abandoned when its future is dropped.
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(200), flow.next()).await;
+    assert!(
+        waited.is_err(),
+        "nobody scanned, so the wait cannot have finished"
+    );
+    drop(flow);
+    // The connection still answers, and once dropped the file can be opened again.
+    assert!(!within(telegram::is_authorized(&conn)).await.unwrap());
+    drop(conn);
+    let again = h.open(&path);
+    assert!(!within(telegram::is_authorized(&again)).await.unwrap());
+}
