@@ -850,6 +850,47 @@ impl Drop for EchoOff {
 mod tests {
     use super::*;
 
+    /// Turns the printed text back into pixels (a full block is light) and decodes it.
+    fn decode_printed(text: &str) -> String {
+        let rows: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+        let (cols, lines) = (rows[0].len(), rows.len());
+        let light = |x: usize, y: usize| {
+            let c = rows[y / 2][x];
+            match (c, y % 2) {
+                ('█', _) => true,
+                ('▀', 0) | ('▄', 1) => true,
+                _ => false,
+            }
+        };
+        let (scale, margin) = (4, 16);
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(
+            cols * scale + 2 * margin,
+            lines * 2 * scale + 2 * margin,
+            |x, y| {
+                let inside = x >= margin
+                    && y >= margin
+                    && (x - margin) / scale < cols
+                    && (y - margin) / scale < lines * 2;
+                // Outside the text: a light background, as on a phone screen.
+                if !inside || light((x - margin) / scale, (y - margin) / scale) {
+                    255
+                } else {
+                    0
+                }
+            },
+        );
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code in the text");
+        grids[0].decode().expect("decodes").1
+    }
+
+    #[test]
+    fn printed_qr_decodes_back_to_the_url() {
+        let url = "tg://login?token=AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHw";
+        let code = qrcode::QrCode::new(url.as_bytes()).unwrap();
+        assert_eq!(decode_printed(&qr_text(&code)), url);
+    }
+
     #[test]
     fn qr_text_is_square_with_a_quiet_zone() {
         let url = "tg://login?token=AQID";
