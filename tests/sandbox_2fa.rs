@@ -225,3 +225,76 @@ async fn enable_change_and_disable_password_with_email_confirmation() {
     tc.quit().await;
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn forgotten_password_is_recovered_by_email() {
+    let sb = seeded().await;
+    let tc = client(&sb, 2);
+    let token = within(
+        "code",
+        tc.client.request_login_code("9996622222", SANDBOX_API_HASH),
+    )
+    .await
+    .unwrap();
+    let err = within("sign_in", tc.client.sign_in(&token, "22222"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SignInError::PasswordRequired(_)), "{err}");
+    let tl::enums::auth::PasswordRecovery::Recovery(r) = within(
+        "request recovery",
+        tc.client
+            .invoke(&tl::functions::auth::RequestPasswordRecovery {}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.email_pattern, "b***@sandbox.invalid");
+    let code = sb.last_code("bob@sandbox.invalid").unwrap();
+    let err = within(
+        "wrong code",
+        tc.client
+            .invoke(&tl::functions::auth::CheckRecoveryPassword { code: "x".into() }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(rpc_error(&err).1, "CODE_INVALID");
+    assert!(
+        within(
+            "check code",
+            tc.client
+                .invoke(&tl::functions::auth::CheckRecoveryPassword { code: code.clone() }),
+        )
+        .await
+        .unwrap()
+    );
+    within(
+        "recover",
+        tc.client.invoke(&tl::functions::auth::RecoverPassword {
+            code,
+            new_settings: None,
+        }),
+    )
+    .await
+    .unwrap();
+    assert!(
+        within("is_authorized", tc.client.is_authorized())
+            .await
+            .unwrap()
+    );
+    let p = get_password(&tc).await;
+    assert!(!p.has_password && !p.has_recovery);
+
+    // Accounts without a password have nothing to recover.
+    let alice = phone_login(&sb, "9996621111", 2).await;
+    let err = within(
+        "no password",
+        alice
+            .client
+            .invoke(&tl::functions::auth::RequestPasswordRecovery {}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(rpc_error(&err).1, "PASSWORD_EMPTY");
+    alice.quit().await;
+    tc.quit().await;
+    sb.stop().await;
+}

@@ -78,6 +78,11 @@ CREATE TABLE IF NOT EXISTS codes (
 );
 CREATE TABLE IF NOT EXISTS code_requests (phone TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS failed_passwords (user_id INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS recovery_codes (
+    user_id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at INTEGER NOT NULL,
@@ -746,6 +751,34 @@ impl State {
                 params![user_id, since],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
+        })
+    }
+
+    // ---- password recovery ----
+
+    pub fn set_recovery_code(&self, user_id: i64, code: Option<&str>) -> Result<()> {
+        self.tx(|tx| {
+            match code {
+                Some(code) => tx.execute(
+                    "INSERT INTO recovery_codes (user_id, code, created) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT(user_id) DO UPDATE SET code = ?2, created = ?3",
+                    params![user_id, code, unix_now()],
+                ),
+                None => tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id]),
+            }
+            .map(|_| ())
+        })
+    }
+
+    /// The pending recovery code of an account and when it was sent.
+    pub fn recovery_code(&self, user_id: i64) -> Result<Option<(SecretString, i64)>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT code, created FROM recovery_codes WHERE user_id = ?1",
+                [user_id],
+                |r| Ok((SecretString::new(r.get::<_, String>(0)?), r.get(1)?)),
+            )
+            .optional()
         })
     }
 

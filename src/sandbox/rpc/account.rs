@@ -26,7 +26,7 @@ fn algo(salt1: Vec<u8>, salt2: Vec<u8>) -> tl::enums::PasswordKdfAlgo {
 }
 
 /// The account at the password step of a login, or the logged-in one.
-fn password_owner(ctx: &Ctx) -> Result<UserRecord, RpcError> {
+pub(super) fn password_owner(ctx: &Ctx) -> Result<UserRecord, RpcError> {
     let key = ctx
         .state()
         .key(ctx.key_id)?
@@ -40,7 +40,7 @@ fn password_owner(ctx: &Ctx) -> Result<UserRecord, RpcError> {
         .ok_or_else(|| RpcError::unauthorized("AUTH_KEY_UNREGISTERED"))
 }
 
-fn email_pattern(email: &str) -> String {
+pub(super) fn email_pattern(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
@@ -100,7 +100,7 @@ fn valid_email(email: &str) -> bool {
 }
 
 /// The password the new settings describe: `Ok(None)` removes it.
-fn new_password(
+pub(super) fn new_password(
     ctx: &Ctx,
     user: &UserRecord,
     s: &tl::types::account::PasswordInputSettings,

@@ -434,3 +434,73 @@ pub fn import_authorization(ctx: &Ctx, req: tl::functions::auth::ImportAuthoriza
     ctx.state().bind_key(ctx.key_id, user.id)?;
     ok(authorization(&user))
 }
+
+/// How long an emailed password-recovery code stays valid.
+pub const RECOVERY_CODE_TTL_SECS: i64 = 3600;
+
+pub fn request_password_recovery(ctx: &Ctx) -> RpcResult {
+    let user = super::account::password_owner(ctx)?;
+    if user.password.is_none() {
+        return Err(RpcError::bad("PASSWORD_EMPTY"));
+    }
+    let Some(email) = &user.email else {
+        return Err(RpcError::bad("PASSWORD_RECOVERY_NA"));
+    };
+    let code = crate::sandbox::accounts::random_digits(super::account::EMAIL_CODE_LENGTH);
+    ctx.state().set_recovery_code(user.id, Some(&code))?;
+    ctx.state()
+        .push_outbox("email", email, &code, "password-recovery")?;
+    ok(tl::enums::auth::PasswordRecovery::Recovery(
+        tl::types::auth::PasswordRecovery {
+            email_pattern: super::account::email_pattern(email),
+        },
+    ))
+}
+
+/// Checks a recovery code of the caller's account without using it.
+fn recovery_user(ctx: &Ctx, code: &str) -> Result<UserRecord, RpcError> {
+    let user = super::account::password_owner(ctx)?;
+    let Some((expected, sent)) = ctx.state().recovery_code(user.id)? else {
+        return Err(RpcError::bad("PASSWORD_RECOVERY_NA"));
+    };
+    if sent + RECOVERY_CODE_TTL_SECS <= ctx.now {
+        return Err(RpcError::bad("PASSWORD_RECOVERY_EXPIRED"));
+    }
+    if code.is_empty()
+        || !crate::sandbox::crypto::constant_time_eq(
+            code.trim().as_bytes(),
+            expected.reveal().as_bytes(),
+        )
+    {
+        return Err(RpcError::bad("CODE_INVALID"));
+    }
+    Ok(user)
+}
+
+pub fn check_recovery_password(
+    ctx: &Ctx,
+    req: tl::functions::auth::CheckRecoveryPassword,
+) -> RpcResult {
+    recovery_user(ctx, &req.code)?;
+    ok(true)
+}
+
+/// Removes the password (or sets the new one) and logs the key in.
+pub fn recover_password(ctx: &Ctx, req: tl::functions::auth::RecoverPassword) -> RpcResult {
+    let user = recovery_user(ctx, &req.code)?;
+    let target = match &req.new_settings {
+        Some(tl::enums::account::PasswordInputSettings::Settings(s)) => {
+            super::account::new_password(ctx, &user, s)?
+        }
+        None => None,
+    };
+    let email = target.as_ref().and(user.email.as_deref());
+    ctx.state().set_password(user.id, target.as_ref(), email)?;
+    ctx.state().set_recovery_code(user.id, None)?;
+    let user = ctx
+        .state()
+        .user(user.id)?
+        .ok_or_else(|| RpcError::new(500, "INTERNAL_SERVER_ERROR"))?;
+    ctx.state().bind_key(ctx.key_id, user.id)?;
+    ok(authorization(&user))
+}

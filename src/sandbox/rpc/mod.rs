@@ -180,6 +180,11 @@ fn dispatch(ctx: &Ctx, body: &[u8]) -> RpcResult {
         f::auth::ImportAuthorization::CONSTRUCTOR_ID => {
             auth::import_authorization(ctx, parse(body)?)
         }
+        f::auth::RequestPasswordRecovery::CONSTRUCTOR_ID => auth::request_password_recovery(ctx),
+        f::auth::CheckRecoveryPassword::CONSTRUCTOR_ID => {
+            auth::check_recovery_password(ctx, parse(body)?)
+        }
+        f::auth::RecoverPassword::CONSTRUCTOR_ID => auth::recover_password(ctx, parse(body)?),
         f::account::GetPassword::CONSTRUCTOR_ID => account::get_password(ctx),
         f::account::UpdatePasswordSettings::CONSTRUCTOR_ID => {
             account::update_password_settings(ctx, parse(body)?)
