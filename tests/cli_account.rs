@@ -394,3 +394,61 @@ async fn a_session_in_use_by_another_process_is_refused_with_its_pid() {
     let out = blocking(move || c.run(&["whoami", "alice"], "")).await;
     assert_ok(&out);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recover_password_flag_resets_2fa_with_the_emailed_code() {
+    let cli = std::sync::Arc::new(Cli::start().await);
+    let mut child = cli
+        .command(&[
+            "login",
+            "phone",
+            "bob",
+            "--phone",
+            "9996622222",
+            "--recover-password",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"22222\n").unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Prompts end without a newline: read byte chunks, not lines.
+        let mut stderr = stderr;
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = std::io::Read::read(&mut stderr, &mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let seen = blocking(move || {
+        let mut seen = String::new();
+        while !seen.contains("Recovery code sent to") {
+            let chunk = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no recovery prompt; stderr so far:\n{seen}"));
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        seen
+    })
+    .await;
+    assert!(
+        !seen.contains("(hint:"),
+        "the password is not asked: {seen}"
+    );
+    let code = cli.sandbox.last_code("bob@sandbox.invalid").unwrap();
+    stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+    drop(stdin);
+    let out = blocking(move || wait_output(child)).await;
+    assert_ok(&out);
+    assert!(
+        text(&out.stdout).contains("Logged in as Bob"),
+        "{}",
+        text(&out.stdout)
+    );
+}

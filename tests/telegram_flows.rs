@@ -674,3 +674,89 @@ async fn dropping_a_waiting_flow_cancels_it_and_frees_the_session() {
     let again = h.open(&path);
     assert!(!within(telegram::is_authorized(&again)).await.unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgotten_password_is_reset_through_the_recovery_email() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "bob");
+    let mut flow = PhoneFlow::new(conn);
+    within(flow.start("9996622222")).await.unwrap();
+    let step = within(flow.enter_code(SecretString::new("22222")))
+        .await
+        .unwrap();
+    assert!(
+        matches!(step, PhoneStep::Ask(PhonePrompt::Password(_))),
+        "{step:?}"
+    );
+    let step = within(flow.request_recovery()).await.unwrap();
+    let PhoneStep::Ask(PhonePrompt::RecoveryCode(prompt)) = step else {
+        panic!("{step:?}")
+    };
+    assert!(
+        prompt.email_pattern.contains('@'),
+        "{}",
+        prompt.email_pattern
+    );
+    assert!(
+        !prompt.email_pattern.contains("bob@"),
+        "the address is partly hidden"
+    );
+    let step = within(flow.enter_recovery_code(SecretString::new("000000")))
+        .await
+        .unwrap();
+    let PhoneStep::Ask(PhonePrompt::RecoveryCode(prompt)) = step else {
+        panic!("{step:?}")
+    };
+    assert!(prompt.error.is_some());
+    let code = h
+        .sandbox
+        .last_code("bob@sandbox.invalid")
+        .expect("an emailed recovery code");
+    let me = expect_done(within(flow.enter_recovery_code(SecretString::new(code))).await);
+    assert_eq!(me.first_name.as_deref(), Some("Bob"));
+    // The password is gone: the next login asks none.
+    drop(h.login_phone("9996622222", "22222", None).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovery_without_an_email_returns_to_the_password_prompt() {
+    let h = Harness::start().await;
+    h.sandbox
+        .add_user(tgsess::sandbox::NewUser::new("9996625555", "Eve").with_password("pw", None))
+        .unwrap();
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "eve");
+    let mut flow = PhoneFlow::new(conn);
+    within(flow.start("9996625555")).await.unwrap();
+    within(flow.enter_code(SecretString::new("22222")))
+        .await
+        .unwrap();
+    let step = within(flow.request_recovery()).await.unwrap();
+    let PhoneStep::Ask(PhonePrompt::Password(prompt)) = step else {
+        panic!("{step:?}")
+    };
+    let error = prompt.error.expect("why recovery failed");
+    assert!(error.is_rpc("PASSWORD_RECOVERY_NA"), "{error:?}");
+    expect_done(within(flow.enter_password(SecretString::new("pw"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_login_can_reset_a_forgotten_password_too() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "qr");
+    let mut flow = QrFlow::new(conn, Vec::new());
+    let QrStep::Show { url, .. } = within(flow.next()).await.unwrap() else {
+        panic!("expected a QR")
+    };
+    h.sandbox.accept_qr("9996622222", &url).unwrap();
+    assert!(matches!(
+        within(flow.next()).await.unwrap(),
+        QrStep::Password(_)
+    ));
+    let step = within(flow.request_recovery()).await.unwrap();
+    assert!(matches!(step, QrStep::RecoveryCode(_)), "{step:?}");
+    let code = h.sandbox.last_code("bob@sandbox.invalid").unwrap();
+    let step = within(flow.enter_recovery_code(SecretString::new(code)))
+        .await
+        .unwrap();
+    assert!(matches!(step, QrStep::Done(_)), "{step:?}");
+}

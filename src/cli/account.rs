@@ -87,6 +87,8 @@ pub enum LoginCommand {
         #[arg(long, default_value = "tgsess-sqlite")]
         format: Format,
         #[command(flatten)]
+        recovery: RecoveryArgs,
+        #[command(flatten)]
         net: NetArgs,
     },
     /// As a bot, with its token from @BotFather.
@@ -105,6 +107,8 @@ pub enum LoginCommand {
         name: String,
         #[arg(long, default_value = "tgsess-sqlite")]
         format: Format,
+        #[command(flatten)]
+        recovery: RecoveryArgs,
         #[command(flatten)]
         net: NetArgs,
     },
@@ -129,6 +133,15 @@ pub enum TwoFaAction {
     },
     /// Remove the password.
     Disable,
+}
+
+/// What to do when the account asks for a 2FA password nobody remembers.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct RecoveryArgs {
+    /// Instead of asking the 2FA password, reset it: Telegram emails a code to the recovery
+    /// address, and entering it removes the password and logs in.
+    #[arg(long)]
+    pub recover_password: bool,
 }
 
 /// Network options of the account commands.
@@ -436,7 +449,9 @@ async fn login_cmd(env: &Env, login: LoginCommand, prompter: &mut Prompter) -> a
         return Ok(0);
     };
     let result = match login {
-        LoginCommand::Phone { phone, .. } => phone_login(&target.conn, phone, prompter).await,
+        LoginCommand::Phone {
+            phone, recovery, ..
+        } => phone_login(&target.conn, phone, recovery, prompter).await,
         LoginCommand::Bot { token, .. } => {
             let token = match token {
                 Some(t) => SecretString::new(t),
@@ -446,7 +461,9 @@ async fn login_cmd(env: &Env, login: LoginCommand, prompter: &mut Prompter) -> a
                 .await
                 .map_err(anyhow::Error::from)
         }
-        LoginCommand::Qr { .. } => qr_login(&target.conn, env.known_user_ids(), prompter).await,
+        LoginCommand::Qr { recovery, .. } => {
+            qr_login(&target.conn, env.known_user_ids(), recovery, prompter).await
+        }
     };
     match result {
         Ok(me) => {
@@ -463,6 +480,7 @@ async fn login_cmd(env: &Env, login: LoginCommand, prompter: &mut Prompter) -> a
 async fn phone_login(
     conn: &Connection,
     phone: Option<String>,
+    recovery: RecoveryArgs,
     prompter: &mut Prompter,
 ) -> anyhow::Result<telegram::Me> {
     let phone = match phone {
@@ -506,8 +524,16 @@ async fn phone_login(
                 flow.enter_names(&first, &last).await?
             }
             PhoneStep::Ask(PhonePrompt::Password(prompt)) => {
-                let password = ask_password(prompter, &prompt)?;
-                flow.enter_password(password).await?
+                if recovery.recover_password && prompt.error.is_none() {
+                    flow.request_recovery().await?
+                } else {
+                    let password = ask_password(prompter, &prompt)?;
+                    flow.enter_password(password).await?
+                }
+            }
+            PhoneStep::Ask(PhonePrompt::RecoveryCode(prompt)) => {
+                let code = ask_recovery_code(prompter, &prompt)?;
+                flow.enter_recovery_code(code).await?
             }
         };
     }
@@ -525,9 +551,23 @@ fn ask_password(prompter: &mut Prompter, prompt: &PasswordPrompt) -> anyhow::Res
     prompter.secret(&format!("2FA password{hint}: "))
 }
 
+fn ask_recovery_code(
+    prompter: &mut Prompter,
+    prompt: &telegram::RecoveryPrompt,
+) -> anyhow::Result<SecretString> {
+    if let Some(e) = &prompt.error {
+        eprintln!("{e}");
+    }
+    prompter.secret(&format!(
+        "Recovery code sent to {} (this removes the 2FA password): ",
+        prompt.email_pattern
+    ))
+}
+
 async fn qr_login(
     conn: &Connection,
     except_ids: Vec<i64>,
+    recovery: RecoveryArgs,
     prompter: &mut Prompter,
 ) -> anyhow::Result<telegram::Me> {
     let mut flow = QrFlow::new(conn.clone(), except_ids);
@@ -539,8 +579,16 @@ async fn qr_login(
                 flow.next().await?
             }
             QrStep::Password(prompt) => {
-                let password = ask_password(prompter, &prompt)?;
-                flow.enter_password(password).await?
+                if recovery.recover_password && prompt.error.is_none() {
+                    flow.request_recovery().await?
+                } else {
+                    let password = ask_password(prompter, &prompt)?;
+                    flow.enter_password(password).await?
+                }
+            }
+            QrStep::RecoveryCode(prompt) => {
+                let code = ask_recovery_code(prompter, &prompt)?;
+                flow.enter_recovery_code(code).await?
             }
             QrStep::Done(me) => return Ok(me),
         }

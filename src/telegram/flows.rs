@@ -16,7 +16,7 @@ use super::error::{TgError, migrate_dc};
 use super::password;
 use super::phone::{PhoneEffect, PhoneEvent, PhoneLogin, PhonePrompt};
 use super::qr::{self, QrEffect, QrEvent, QrLogin};
-use super::two_step::PasswordPrompt;
+use super::two_step::{PasswordPrompt, RecoveryPrompt};
 use super::types::{CodeSent, Device, Me, PasswordChallenge};
 use crate::secret::SecretString;
 
@@ -56,6 +56,31 @@ async fn check_password(
     let result = conn
         .invoke(&tl::functions::auth::CheckPassword { password: proof })
         .await;
+    match result {
+        Ok(auth) => match conn.complete_login(auth).await {
+            Ok(me) => PasswordOutcome::LoggedIn(me),
+            Err(e) => PasswordOutcome::Failed(e),
+        },
+        Err(e) => PasswordOutcome::Failed(e.into()),
+    }
+}
+
+/// auth.requestPasswordRecovery: the (partly hidden) address the code went to.
+async fn request_recovery(conn: &Connection) -> Result<String, TgError> {
+    let tl::enums::auth::PasswordRecovery::Recovery(r) = conn
+        .invoke(&tl::functions::auth::RequestPasswordRecovery {})
+        .await?;
+    Ok(r.email_pattern)
+}
+
+/// auth.recoverPassword with the emailed code: removes the 2FA password and logs in.
+async fn recover(conn: &Connection, code: SecretString) -> PasswordOutcome {
+    let mut request = tl::functions::auth::RecoverPassword {
+        code: code.reveal().to_string(),
+        new_settings: None,
+    };
+    let result = conn.invoke(&request).await;
+    request.code.zeroize();
     match result {
         Ok(auth) => match conn.complete_login(auth).await {
             Ok(me) => PasswordOutcome::LoggedIn(me),
@@ -120,6 +145,16 @@ impl PhoneFlow {
 
     pub async fn enter_password(&mut self, password: SecretString) -> Result<PhoneStep, TgError> {
         self.feed(PhoneEvent::PasswordEntered(password)).await
+    }
+
+    /// Forgot the 2FA password: Telegram emails a code to the recovery address. Entering it
+    /// ([`Self::enter_recovery_code`]) removes the password and logs in.
+    pub async fn request_recovery(&mut self) -> Result<PhoneStep, TgError> {
+        self.feed(PhoneEvent::RecoveryRequested).await
+    }
+
+    pub async fn enter_recovery_code(&mut self, code: SecretString) -> Result<PhoneStep, TgError> {
+        self.feed(PhoneEvent::RecoveryCodeEntered(code)).await
     }
 
     async fn feed(&mut self, event: PhoneEvent) -> Result<PhoneStep, TgError> {
@@ -221,6 +256,14 @@ impl PhoneFlow {
                 PasswordOutcome::LoggedIn(me) => PhoneEvent::LoggedIn(me),
                 PasswordOutcome::Failed(e) => PhoneEvent::Failed(e),
             },
+            PhoneEffect::RequestRecovery => match request_recovery(conn).await {
+                Ok(email_pattern) => PhoneEvent::RecoveryCodeSent { email_pattern },
+                Err(e) => PhoneEvent::Failed(e),
+            },
+            PhoneEffect::Recover { code } => match recover(conn, code).await {
+                PasswordOutcome::LoggedIn(me) => PhoneEvent::LoggedIn(me),
+                PasswordOutcome::Failed(e) => PhoneEvent::Failed(e),
+            },
             PhoneEffect::Ask(_) | PhoneEffect::Done(_) | PhoneEffect::Fail(_) => return None,
         })
     }
@@ -312,6 +355,8 @@ pub enum QrStep {
         expires: i64,
     },
     Password(PasswordPrompt),
+    /// The code emailed for a forgotten password (after [`QrFlow::request_recovery`]).
+    RecoveryCode(RecoveryPrompt),
     Done(Me),
 }
 
@@ -375,7 +420,20 @@ impl QrFlow {
     }
 
     pub async fn enter_password(&mut self, password: SecretString) -> Result<QrStep, TgError> {
-        let effects = self.machine.on(QrEvent::PasswordEntered(password));
+        self.feed(QrEvent::PasswordEntered(password)).await
+    }
+
+    /// Forgot the 2FA password: see [`PhoneFlow::request_recovery`].
+    pub async fn request_recovery(&mut self) -> Result<QrStep, TgError> {
+        self.feed(QrEvent::RecoveryRequested).await
+    }
+
+    pub async fn enter_recovery_code(&mut self, code: SecretString) -> Result<QrStep, TgError> {
+        self.feed(QrEvent::RecoveryCodeEntered(code)).await
+    }
+
+    async fn feed(&mut self, event: QrEvent) -> Result<QrStep, TgError> {
+        let effects = self.machine.on(event);
         self.queue.extend(effects);
         self.run().await
     }
@@ -385,6 +443,7 @@ impl QrFlow {
             let event = match effect {
                 QrEffect::Show { url, expires } => return Ok(QrStep::Show { url, expires }),
                 QrEffect::Ask(prompt) => return Ok(QrStep::Password(prompt)),
+                QrEffect::AskRecovery(prompt) => return Ok(QrStep::RecoveryCode(prompt)),
                 QrEffect::Done(me) => return Ok(QrStep::Done(me)),
                 QrEffect::Fail(e) => return Err(e),
                 io => self.perform(io).await,
@@ -435,7 +494,19 @@ impl QrFlow {
                 PasswordOutcome::LoggedIn(me) => QrEvent::LoggedIn(me),
                 PasswordOutcome::Failed(e) => QrEvent::Failed(e),
             },
-            QrEffect::Show { .. } | QrEffect::Ask(_) | QrEffect::Done(_) | QrEffect::Fail(_) => {
+            QrEffect::RequestRecovery => match request_recovery(conn).await {
+                Ok(email_pattern) => QrEvent::RecoveryCodeSent { email_pattern },
+                Err(e) => QrEvent::Failed(e),
+            },
+            QrEffect::Recover { code } => match recover(conn, code).await {
+                PasswordOutcome::LoggedIn(me) => QrEvent::LoggedIn(me),
+                PasswordOutcome::Failed(e) => QrEvent::Failed(e),
+            },
+            QrEffect::Show { .. }
+            | QrEffect::Ask(_)
+            | QrEffect::AskRecovery(_)
+            | QrEffect::Done(_)
+            | QrEffect::Fail(_) => {
                 return None;
             }
         })
@@ -553,6 +624,9 @@ impl ForkFlow {
                     step = self.qr.next().await?;
                 }
                 QrStep::Password(p) => return Ok(ForkStep::Password(p)),
+                QrStep::RecoveryCode(_) => {
+                    return Err(TgError::unexpected("a fork never resets the password"));
+                }
                 QrStep::Done(me) => return Ok(ForkStep::Done(me)),
             }
         }

@@ -32,7 +32,8 @@
 //! ```
 //!
 //! - Login: [`PhoneFlow`], [`bot_login`], [`QrFlow`] (show each `QrStep::Show` URL as a QR; call
-//!   `next` again to wait for the scan), all writing through to the stored session.
+//!   `next` again to wait for the scan), all writing through to the stored session. A
+//!   forgotten 2FA password: `request_recovery` then `enter_recovery_code` on either flow.
 //! - 2FA: [`Edit2faFlow`] with a [`PasswordChange`] (enable, change, disable; email code).
 //! - Account: [`whoami`], [`is_authorized`], [`logout`], [`authorizations`], [`terminate`],
 //!   [`terminate_others`], [`set_dc`], [`accept_login_url`].
@@ -65,5 +66,5 @@ pub use flows::{
     accept_login_url, bot_login,
 };
 pub use phone::{PhonePrompt, PromptError};
-pub use two_step::PasswordPrompt;
+pub use two_step::{PasswordPrompt, RecoveryPrompt};
 pub use types::{CodeDelivery, CodeSent, Device, Me, PasswordChallenge};

@@ -3,7 +3,7 @@
 //! and `Fail` go to the caller (CLI prompts, TUI panes, tests).
 
 use super::error::TgError;
-use super::two_step::{PasswordPrompt, TwoStep, TwoStepAction};
+use super::two_step::{PasswordPrompt, RecoveryPrompt, TwoStep, TwoStepAction};
 use super::types::{CodeSent, Me, PasswordChallenge};
 use crate::secret::SecretString;
 
@@ -35,6 +35,12 @@ pub enum PhoneEvent {
     PasswordChallenge(PasswordChallenge),
     /// The user typed the 2FA password.
     PasswordEntered(SecretString),
+    /// The user forgot the 2FA password and wants a recovery code by email.
+    RecoveryRequested,
+    /// requestPasswordRecovery answered: a code went to this address.
+    RecoveryCodeSent { email_pattern: String },
+    /// The user typed the emailed recovery code.
+    RecoveryCodeEntered(SecretString),
     /// A login call succeeded (also sentCodeSuccess).
     LoggedIn(Me),
     /// The last I/O effect failed.
@@ -70,6 +76,11 @@ pub enum PhoneEffect {
         challenge: PasswordChallenge,
         password: SecretString,
     },
+    RequestRecovery,
+    /// auth.recoverPassword: removes the 2FA password and logs in.
+    Recover {
+        code: SecretString,
+    },
     /// Wait for the user.
     Ask(PhonePrompt),
     Done(Me),
@@ -88,6 +99,8 @@ pub enum PhonePrompt {
     Names { error: Option<PromptError> },
     /// The 2FA password.
     Password(PasswordPrompt),
+    /// The code emailed for a forgotten password.
+    RecoveryCode(RecoveryPrompt),
 }
 
 /// Why a prompt is asked again. Kept as the typed error.
@@ -111,6 +124,8 @@ pub enum PhoneState {
     SigningUp,
     Password,
     CheckingPassword,
+    /// Resetting a forgotten 2FA password by email.
+    Recovery,
     Done,
     Failed,
 }
@@ -269,8 +284,24 @@ impl PhoneLogin {
                 let action = self.two_step.challenge(challenge);
                 self.two_step_effects(action)
             }
-            (S::Password, E::PasswordEntered(password)) => {
+            (S::Password | S::Recovery, E::PasswordEntered(password)) => {
                 let action = self.two_step.entered(password);
+                self.two_step_effects(action)
+            }
+            (S::Password, E::RecoveryRequested) => {
+                let action = self.two_step.recovery_requested();
+                self.two_step_effects(action)
+            }
+            (S::Recovery, E::RecoveryCodeSent { email_pattern }) => {
+                let action = self.two_step.recovery_sent(email_pattern);
+                self.two_step_effects(action)
+            }
+            (S::Recovery, E::RecoveryCodeEntered(code)) => {
+                let action = self.two_step.recovery_code(code);
+                self.two_step_effects(action)
+            }
+            (S::Recovery, E::Failed(e)) if !matches!(e, TgError::FloodWait { .. }) => {
+                let action = self.two_step.recovery_failed(e);
                 self.two_step_effects(action)
             }
             (S::CheckingPassword, E::Failed(e @ TgError::InvalidPassword)) => {
@@ -279,14 +310,19 @@ impl PhoneLogin {
                 self.two_step_effects(action)
             }
             (
-                S::SendingCode | S::SigningIn | S::SigningUp | S::CheckingPassword,
+                S::SendingCode | S::SigningIn | S::SigningUp | S::CheckingPassword | S::Recovery,
                 E::LoggedIn(me),
             ) => {
                 self.state = S::Done;
                 vec![PhoneEffect::Done(me)]
             }
             (
-                S::SendingCode | S::SigningIn | S::SigningUp | S::Password | S::CheckingPassword,
+                S::SendingCode
+                | S::SigningIn
+                | S::SigningUp
+                | S::Password
+                | S::CheckingPassword
+                | S::Recovery,
                 E::Failed(error),
             ) => self.fail(error),
             _ => Vec::new(),
@@ -306,12 +342,20 @@ impl PhoneLogin {
     fn two_step_effects(&mut self, action: TwoStepAction) -> Vec<PhoneEffect> {
         match action {
             TwoStepAction::GetPassword => {
-                self.state = if self.state == PhoneState::CheckingPassword {
-                    PhoneState::Password
-                } else {
-                    self.state
-                };
+                self.state = PhoneState::Password;
                 vec![PhoneEffect::GetPassword]
+            }
+            TwoStepAction::RequestRecovery => {
+                self.state = PhoneState::Recovery;
+                vec![PhoneEffect::RequestRecovery]
+            }
+            TwoStepAction::Recover { code } => {
+                self.state = PhoneState::Recovery;
+                vec![PhoneEffect::Recover { code }]
+            }
+            TwoStepAction::AskRecoveryCode(prompt) => {
+                self.state = PhoneState::Recovery;
+                vec![PhoneEffect::Ask(PhonePrompt::RecoveryCode(prompt))]
             }
             TwoStepAction::Check {
                 challenge,
@@ -601,6 +645,79 @@ mod tests {
         assert_eq!(
             m.on(PhoneEvent::LoggedIn(me())),
             vec![PhoneEffect::Done(me())]
+        );
+    }
+
+    fn at_password_prompt() -> PhoneLogin {
+        let mut m = awaiting_code();
+        m.on(PhoneEvent::CodeEntered(SecretString::new("22222")));
+        m.on(PhoneEvent::PasswordRequired);
+        m.on(PhoneEvent::PasswordChallenge(challenge(1)));
+        assert_eq!(m.state(), PhoneState::Password);
+        m
+    }
+
+    #[test]
+    fn forgotten_password_is_reset_with_the_emailed_code() {
+        let mut m = at_password_prompt();
+        assert_eq!(
+            m.on(PhoneEvent::RecoveryRequested),
+            vec![PhoneEffect::RequestRecovery]
+        );
+        let effects = m.on(PhoneEvent::RecoveryCodeSent {
+            email_pattern: "b***@sandbox.invalid".into(),
+        });
+        assert!(matches!(
+            &effects[..],
+            [PhoneEffect::Ask(PhonePrompt::RecoveryCode(RecoveryPrompt { error: None, email_pattern }))] if email_pattern == "b***@sandbox.invalid"
+        ));
+        assert_eq!(
+            m.on(PhoneEvent::RecoveryCodeEntered(SecretString::new(
+                " 123456 "
+            ))),
+            vec![PhoneEffect::Recover {
+                code: SecretString::new("123456")
+            }]
+        );
+        let bad = || TgError::Rpc {
+            code: 400,
+            name: "CODE_INVALID".into(),
+            value: None,
+        };
+        let effects = m.on(PhoneEvent::Failed(bad()));
+        assert!(matches!(
+            &effects[..],
+            [PhoneEffect::Ask(PhonePrompt::RecoveryCode(RecoveryPrompt { error: Some(e), .. }))] if *e == bad()
+        ));
+        m.on(PhoneEvent::RecoveryCodeEntered(SecretString::new("654321")));
+        assert_eq!(
+            m.on(PhoneEvent::LoggedIn(me())),
+            vec![PhoneEffect::Done(me())]
+        );
+    }
+
+    #[test]
+    fn recovery_without_an_email_goes_back_to_the_password() {
+        let mut m = at_password_prompt();
+        m.on(PhoneEvent::RecoveryRequested);
+        let na = || TgError::Rpc {
+            code: 400,
+            name: "PASSWORD_RECOVERY_NA".into(),
+            value: None,
+        };
+        let effects = m.on(PhoneEvent::Failed(na()));
+        assert!(matches!(
+            &effects[..],
+            [PhoneEffect::Ask(PhonePrompt::Password(PasswordPrompt { error: Some(e), .. }))] if *e == na()
+        ));
+        assert_eq!(m.state(), PhoneState::Password);
+        // The password can still be typed: a fresh challenge is fetched first.
+        assert_eq!(
+            m.on(PhoneEvent::PasswordEntered(SecretString::new("x"))),
+            vec![PhoneEffect::CheckPassword {
+                challenge: challenge(1),
+                password: SecretString::new("x")
+            }]
         );
     }
 

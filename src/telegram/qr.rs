@@ -8,7 +8,7 @@
 use base64::Engine;
 
 use super::error::TgError;
-use super::two_step::{PasswordPrompt, TwoStep, TwoStepAction};
+use super::two_step::{PasswordPrompt, RecoveryPrompt, TwoStep, TwoStepAction};
 use super::types::{Me, PasswordChallenge};
 use crate::secret::SecretString;
 
@@ -38,6 +38,11 @@ pub enum QrEvent {
     PasswordRequired,
     PasswordChallenge(PasswordChallenge),
     PasswordEntered(SecretString),
+    RecoveryRequested,
+    RecoveryCodeSent {
+        email_pattern: String,
+    },
+    RecoveryCodeEntered(SecretString),
     LoggedIn(Me),
     Failed(TgError),
 }
@@ -66,6 +71,11 @@ pub enum QrEffect {
         password: SecretString,
     },
     Ask(PasswordPrompt),
+    RequestRecovery,
+    Recover {
+        code: SecretString,
+    },
+    AskRecovery(RecoveryPrompt),
     Done(Me),
     Fail(TgError),
 }
@@ -78,6 +88,7 @@ pub enum QrState {
     Importing,
     Password,
     CheckingPassword,
+    Recovery,
     Done,
     Failed,
 }
@@ -187,20 +198,41 @@ impl QrLogin {
                 let action = self.two_step.challenge(c);
                 self.two_step_effects(action)
             }
-            (S::Password, E::PasswordEntered(p)) => {
+            (S::Password | S::Recovery, E::PasswordEntered(p)) => {
                 let action = self.two_step.entered(p);
+                self.two_step_effects(action)
+            }
+            (S::Password, E::RecoveryRequested) => {
+                let action = self.two_step.recovery_requested();
+                self.two_step_effects(action)
+            }
+            (S::Recovery, E::RecoveryCodeSent { email_pattern }) => {
+                let action = self.two_step.recovery_sent(email_pattern);
+                self.two_step_effects(action)
+            }
+            (S::Recovery, E::RecoveryCodeEntered(code)) => {
+                let action = self.two_step.recovery_code(code);
+                self.two_step_effects(action)
+            }
+            (S::Recovery, E::Failed(e)) if !matches!(e, TgError::FloodWait { .. }) => {
+                let action = self.two_step.recovery_failed(e);
                 self.two_step_effects(action)
             }
             (S::CheckingPassword, E::Failed(e @ TgError::InvalidPassword)) => {
                 let action = self.two_step.wrong_password(e);
                 self.two_step_effects(action)
             }
-            (S::Exporting | S::Importing | S::CheckingPassword, E::LoggedIn(me)) => {
+            (S::Exporting | S::Importing | S::CheckingPassword | S::Recovery, E::LoggedIn(me)) => {
                 self.state = S::Done;
                 vec![QrEffect::Done(me)]
             }
             (
-                S::Exporting | S::Importing | S::Waiting | S::Password | S::CheckingPassword,
+                S::Exporting
+                | S::Importing
+                | S::Waiting
+                | S::Password
+                | S::CheckingPassword
+                | S::Recovery,
                 E::Failed(e),
             ) => {
                 self.state = S::Failed;
@@ -229,6 +261,18 @@ impl QrLogin {
             TwoStepAction::Ask(prompt) => {
                 self.state = QrState::Password;
                 vec![QrEffect::Ask(prompt)]
+            }
+            TwoStepAction::RequestRecovery => {
+                self.state = QrState::Recovery;
+                vec![QrEffect::RequestRecovery]
+            }
+            TwoStepAction::Recover { code } => {
+                self.state = QrState::Recovery;
+                vec![QrEffect::Recover { code }]
+            }
+            TwoStepAction::AskRecoveryCode(prompt) => {
+                self.state = QrState::Recovery;
+                vec![QrEffect::AskRecovery(prompt)]
             }
         }
     }
