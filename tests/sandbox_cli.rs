@@ -226,3 +226,13 @@ fn bad_arguments_fail_cleanly() {
     ]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn rsa_key_is_created_once_per_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap();
+    let first = ok_stdout(&["sandbox", "rsa-key", "--state", state]);
+    assert!(first.starts_with("-----BEGIN RSA PUBLIC KEY-----\n"));
+    assert!(first.trim_end().ends_with("-----END RSA PUBLIC KEY-----"));
+    assert_eq!(ok_stdout(&["sandbox", "rsa-key", "--state", state]), first);
+}

@@ -387,3 +387,118 @@ async fn bot_login_with_migration_and_bad_token() {
     tc.quit().await;
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn resend_and_cancel_code() {
+    let sb = seeded().await;
+    let tc = client(&sb, 2);
+    let settings = tl::types::CodeSettings {
+        allow_flashcall: false,
+        current_number: false,
+        allow_app_hash: false,
+        allow_missed_call: false,
+        allow_firebase: false,
+        logout_tokens: None,
+        token: None,
+        app_sandbox: None,
+        unknown_number: false,
+    };
+    let send = tl::functions::auth::SendCode {
+        phone_number: "9996621111".into(),
+        api_id: SANDBOX_API_ID,
+        api_hash: SANDBOX_API_HASH.into(),
+        settings: settings.into(),
+    };
+    let tl::enums::auth::SentCode::Code(sent) =
+        within("sendCode", tc.client.invoke(&send)).await.unwrap()
+    else {
+        panic!("expected auth.sentCode");
+    };
+    assert!(matches!(
+        sent.r#type,
+        tl::enums::auth::SentCodeType::App(tl::types::auth::SentCodeTypeApp { length: 5 })
+    ));
+    assert!(matches!(
+        sent.next_type,
+        Some(tl::enums::auth::CodeType::Sms)
+    ));
+    let resend = tl::functions::auth::ResendCode {
+        phone_number: "9996621111".into(),
+        phone_code_hash: sent.phone_code_hash.clone(),
+        reason: None,
+    };
+    for _ in 0..2 {
+        let tl::enums::auth::SentCode::Code(again) =
+            within("resendCode", tc.client.invoke(&resend))
+                .await
+                .unwrap()
+        else {
+            panic!("expected auth.sentCode");
+        };
+        assert_eq!(again.phone_code_hash, sent.phone_code_hash);
+        assert!(matches!(
+            again.r#type,
+            tl::enums::auth::SentCodeType::Sms(_)
+        ));
+    }
+    let channels: Vec<String> = sb.outbox().iter().map(|e| e.channel.clone()).collect();
+    assert_eq!(channels, ["app", "sms", "sms"]);
+    let err = within("4th send", tc.client.invoke(&resend))
+        .await
+        .unwrap_err();
+    assert_eq!(rpc_error(&err), (406, "SEND_CODE_UNAVAILABLE".into(), None));
+
+    assert!(
+        within(
+            "cancelCode",
+            tc.client.invoke(&tl::functions::auth::CancelCode {
+                phone_number: "9996621111".into(),
+                phone_code_hash: sent.phone_code_hash.clone(),
+            }),
+        )
+        .await
+        .unwrap()
+    );
+    let err = within(
+        "signIn after cancel",
+        tc.client.invoke(&tl::functions::auth::SignIn {
+            phone_number: "9996621111".into(),
+            phone_code_hash: sent.phone_code_hash,
+            phone_code: Some("22222".into()),
+            email_verification: None,
+        }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(rpc_error(&err).1, "PHONE_CODE_EXPIRED");
+    tc.quit().await;
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn logins_survive_a_restart_on_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || tgsess::sandbox::SandboxConfig {
+        state_dir: Some(dir.path().to_path_buf()),
+        seed: true,
+        base_port: 0,
+    };
+    let sb = tgsess::sandbox::Sandbox::start(config()).await.unwrap();
+    let ports: Vec<_> = sb.dc_ids().iter().map(|dc| sb.dc_addr(*dc)).collect();
+    let tc = phone_login(&sb, "9996621111", 2).await;
+    let saved = tc.session.snapshot();
+    tc.quit().await;
+    sb.stop().await;
+
+    let sb = tgsess::sandbox::Sandbox::start(config()).await.unwrap();
+    let again: Vec<_> = sb.dc_ids().iter().map(|dc| sb.dc_addr(*dc)).collect();
+    assert_eq!(ports, again, "the recorded ports are reused");
+    let tc = client_for(Arc::new(tgsess::store::adapter::StoredSession::new(
+        saved,
+        tgsess::store::adapter::Backend::Memory,
+    )));
+    let me = within("get_me", tc.client.get_me()).await.unwrap();
+    assert_eq!(me.first_name(), Some("Alice"));
+    tc.quit().await;
+    sb.stop().await;
+}

@@ -140,6 +140,30 @@ async fn intermediate_abridged_and_full_transports_answer() {
         assert_eq!(config.this_dc, 4, "{name}");
         assert_eq!(config.dc_options.len(), 5, "{name}");
     }
+    // Telethon's wrapping: invokeWithLayer(229, invokeWithoutUpdates(initConnection(...))).
+    let telethon_style = tl::functions::InvokeWithLayer {
+        layer: 229,
+        query: tl::functions::InvokeWithoutUpdates {
+            query: tl::functions::InitConnection {
+                api_id: SANDBOX_API_ID,
+                device_model: "telethon-like".into(),
+                system_version: "1".into(),
+                app_version: "1.45".into(),
+                system_lang_code: "en".into(),
+                lang_pack: String::new(),
+                lang_code: "en".into(),
+                proxy: None,
+                params: None,
+                query: tl::functions::help::GetNearestDc {},
+            },
+        },
+    }
+    .to_bytes();
+    let body = raw_call(addr, key, Intermediate::new(), &telethon_style)
+        .await
+        .unwrap();
+    let tl::enums::NearestDc::Dc(nearest) = tl::enums::NearestDc::from_bytes(&body).unwrap();
+    assert_eq!(nearest.this_dc, 4);
     let ping = tl::functions::Ping { ping_id: 77 }.to_bytes();
     let pong = raw_call(addr, key, Intermediate::new(), &ping)
         .await

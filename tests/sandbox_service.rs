@@ -231,7 +231,7 @@ async fn containers_gzip_pings_and_acks() {
     let mut container = CONTAINER.to_le_bytes().to_vec();
     container.extend(3i32.to_le_bytes());
     for (id, seq, body) in [
-        (ping_id, 1, tl::functions::Ping { ping_id: 5 }.to_bytes()),
+        (ping_id, 1i32, tl::functions::Ping { ping_id: 5 }.to_bytes()),
         (
             nearest_id,
             3,
@@ -244,7 +244,7 @@ async fn containers_gzip_pings_and_acks() {
         ),
     ] {
         container.extend(id.to_le_bytes());
-        container.extend((seq as i32).to_le_bytes());
+        container.extend(seq.to_le_bytes());
         container.extend((body.len() as i32).to_le_bytes());
         container.extend(body);
     }

@@ -81,6 +81,12 @@ pub enum SandboxCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print the sandbox's RSA public key (PKCS#1 PEM) for clients that can add one
+    /// (Telethon: `telethon.crypto.rsa.add_key(pem, old=False)`) to create keys by DH.
+    RsaKey {
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
     /// Let the account with this phone "scan" a login QR code (tg://login?token=...).
     AcceptQr {
         #[arg(long, value_name = "DIR")]
@@ -171,6 +177,11 @@ pub fn run(cmd: SandboxCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
             Ok(0)
         }
         SandboxCommand::Outbox { state, json } => outbox(&state_dir(state, global), json),
+        SandboxCommand::RsaKey { state } => {
+            let state = State::open(&state_dir(state, global))?;
+            print!("{}", sandbox::dh::load_or_create_rsa(&state)?.public_pem());
+            Ok(0)
+        }
         SandboxCommand::AcceptQr { state, phone, url } => {
             let state = State::open(&state_dir(state, global))?;
             sandbox::accept_qr_in(&state, &phone, &url)?;

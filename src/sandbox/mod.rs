@@ -6,7 +6,9 @@
 
 pub mod accounts;
 pub mod crypto;
+pub mod dh;
 pub mod rpc;
+pub mod rsa;
 pub mod server;
 pub mod service;
 pub mod srp;
@@ -227,6 +229,15 @@ impl Sandbox {
         accept_qr_in(&self.shared.state, phone, url)?;
         self.shared.login_token_accepted();
         Ok(())
+    }
+
+    /// The RSA key clients may add to do DH with the sandbox (created on first use and kept
+    /// in the state). grammers cannot use it; Telethon can (`rsa.add_key(pem, old=False)`).
+    pub fn rsa_key(&self) -> Result<rsa::RsaKey, SandboxError> {
+        self.shared
+            .rsa_key()
+            .cloned()
+            .ok_or_else(|| SandboxError::Invalid("the RSA key could not be stored".into()))
     }
 
     pub async fn stop(self) {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use grammers_tl_types::{self as tl, Identifiable, Serializable};
@@ -16,7 +16,9 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::crypto::{self, payload_key_id};
+use super::dh::{self, DhExchange};
 use super::rpc::{self, Ctx, Wrappers};
+use super::rsa::RsaKey;
 use super::service::{self, Envelope, Outbox, Outgoing, Salts, unix_now};
 use super::srp::SrpBook;
 use super::state::State;
@@ -55,6 +57,7 @@ pub struct Shared {
     pushes: Mutex<HashMap<i64, Vec<(u64, PushSender)>>>,
     tokens_accepted: Notify,
     next_conn: AtomicU64,
+    rsa: OnceLock<RsaKey>,
 }
 
 impl Shared {
@@ -69,7 +72,17 @@ impl Shared {
             pushes: Mutex::new(HashMap::new()),
             tokens_accepted: Notify::new(),
             next_conn: AtomicU64::new(1),
+            rsa: OnceLock::new(),
         }
+    }
+
+    /// The RSA key for DH, loaded from (or created in) the state on first use.
+    pub fn rsa_key(&self) -> Option<&RsaKey> {
+        if let Some(key) = self.rsa.get() {
+            return Some(key);
+        }
+        let key = dh::load_or_create_rsa(&self.state).ok()?;
+        Some(self.rsa.get_or_init(|| key))
     }
 
     /// Wakes the notifier after a QR token was accepted in this process.
@@ -218,6 +231,9 @@ struct Conn {
     key: Option<(i64, AuthKey)>,
     session: Option<(i64, Outbox)>,
     wrappers: Wrappers,
+    /// Key exchange in progress (unencrypted messages), and their msg ids.
+    dh: Option<DhExchange>,
+    plain_ids: Outbox,
 }
 
 /// What to do after a payload.
@@ -255,6 +271,8 @@ async fn serve_connection(
         key: None,
         session: None,
         wrappers: Wrappers::default(),
+        dh: None,
+        plain_ids: Outbox::new(),
     };
     let mut push_tx = Some(push_tx);
     let mut deadline = Instant::now() + idle;
@@ -322,6 +340,9 @@ impl Conn {
         let Some(key_id) = payload_key_id(payload) else {
             return self.transport_error(ERR_AUTH_KEY_NOT_FOUND);
         };
+        if key_id == 0 && self.key.is_none() {
+            return self.on_plain(payload);
+        }
         let key = match &self.key {
             Some((id, key)) if *id == key_id => key.clone(),
             Some(_) => return self.transport_error(ERR_AUTH_KEY_NOT_FOUND),
@@ -378,6 +399,24 @@ impl Conn {
         }
         self.handle_messages(&envelope, key_id, now, &mut out);
         Step::Send(self.encrypt_all(&key, envelope.session_id, salt, out))
+    }
+
+    /// One step of the DH key exchange.
+    fn on_plain(&mut self, payload: &[u8]) -> Step {
+        let Some((_, body)) = dh::parse_plain(payload) else {
+            return self.transport_error(ERR_AUTH_KEY_NOT_FOUND);
+        };
+        let shared = self.shared.clone();
+        let Some(rsa) = shared.rsa_key() else {
+            return self.transport_error(ERR_AUTH_KEY_NOT_FOUND);
+        };
+        match dh::step(&shared.state, rsa, self.dc_id, &mut self.dh, body) {
+            Some(answer) => {
+                let msg_id = self.plain_ids.next_msg_id(true);
+                Step::Send(self.framing().encode(&dh::plain_message(msg_id, &answer)))
+            }
+            None => self.transport_error(ERR_AUTH_KEY_NOT_FOUND),
+        }
     }
 
     fn handle_messages(

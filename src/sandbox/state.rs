@@ -199,7 +199,7 @@ pub struct CodeRecord {
     pub used: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LoginTokenRecord {
     pub token: Vec<u8>,
     pub key_id: i64,
@@ -208,6 +208,20 @@ pub struct LoginTokenRecord {
     pub accepted_user: Option<i64>,
     pub notified: bool,
     pub consumed: bool,
+}
+
+impl std::fmt::Debug for LoginTokenRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token logs a device in: never print it.
+        f.debug_struct("LoginTokenRecord")
+            .field("key_id", &self.key_id)
+            .field("dc_id", &self.dc_id)
+            .field("expires", &self.expires)
+            .field("accepted_user", &self.accepted_user)
+            .field("notified", &self.notified)
+            .field("consumed", &self.consumed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The SQLite state of one sandbox.
@@ -459,6 +473,18 @@ impl State {
                 [k, v],
             )
             .map(|_| ())
+        })
+    }
+
+    /// Stores `v` under `k` unless a value is there already; returns the stored value
+    /// (so that two processes racing to create it agree on one).
+    pub fn set_meta_once(&self, k: &str, v: &str) -> Result<String> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO meta (k, v) VALUES (?1, ?2) ON CONFLICT(k) DO NOTHING",
+                [k, v],
+            )?;
+            tx.query_row("SELECT v FROM meta WHERE k = ?1", [k], |r| r.get(0))
         })
     }
 
