@@ -904,11 +904,7 @@ mod tests {
         let (cols, lines) = (rows[0].len(), rows.len());
         let light = |x: usize, y: usize| {
             let c = rows[y / 2][x];
-            match (c, y % 2) {
-                ('█', _) => true,
-                ('▀', 0) | ('▄', 1) => true,
-                _ => false,
-            }
+            matches!((c, y % 2), ('█', _) | ('▀', 0) | ('▄', 1))
         };
         let (scale, margin) = (4, 16);
         let mut img = rqrr::PreparedImage::prepare_from_greyscale(
