@@ -38,6 +38,7 @@ pub enum AccountCommand {
     },
     /// Log a session out and remove its key from the file.
     Logout {
+        /// Session name in the directory, or a path to a session file.
         name: String,
         #[command(flatten)]
         net: NetArgs,
@@ -45,6 +46,7 @@ pub enum AccountCommand {
     /// Enable, change or disable the account's 2FA password.
     #[command(name = "2fa")]
     TwoFa {
+        /// Session name in the directory, or a path to a session file.
         name: String,
         #[command(subcommand)]
         action: TwoFaAction,
@@ -53,6 +55,7 @@ pub enum AccountCommand {
     },
     /// List the account's logged-in devices, or log some out.
     Sessions {
+        /// Session name in the directory, or a path to a session file.
         name: String,
         /// Log out the device with this hash (from the list).
         #[arg(long, value_name = "ID", conflicts_with = "terminate_others")]
@@ -67,8 +70,12 @@ pub enum AccountCommand {
     },
     /// A new, independent login (own key) of SRC's account, saved as NAME.
     Fork {
+        /// The logged-in session to fork (name or path).
         src: String,
+        /// Session name in the directory, or a path to a session file.
         name: String,
+        /// Format of a new session file: tgsess-sqlite, telethon-sqlite, pyrogram-sqlite,
+        /// tgsess-string, telethon-string or pyrogram-string.
         #[arg(long, default_value = "tgsess-sqlite")]
         format: Format,
         #[command(flatten)]
@@ -80,10 +87,13 @@ pub enum AccountCommand {
 pub enum LoginCommand {
     /// With a phone number and the code Telegram sends.
     Phone {
+        /// Session name in the directory, or a path to a session file.
         name: String,
         /// Asked for when missing.
         #[arg(long)]
         phone: Option<String>,
+        /// Format of a new session file: tgsess-sqlite, telethon-sqlite, pyrogram-sqlite,
+        /// tgsess-string, telethon-string or pyrogram-string.
         #[arg(long, default_value = "tgsess-sqlite")]
         format: Format,
         #[command(flatten)]
@@ -93,10 +103,13 @@ pub enum LoginCommand {
     },
     /// As a bot, with its token from @BotFather.
     Bot {
+        /// Session name in the directory, or a path to a session file.
         name: String,
         /// Asked for (without echo) when missing.
         #[arg(long)]
         token: Option<String>,
+        /// Format of a new session file: tgsess-sqlite, telethon-sqlite, pyrogram-sqlite,
+        /// tgsess-string, telethon-string or pyrogram-string.
         #[arg(long, default_value = "tgsess-sqlite")]
         format: Format,
         #[command(flatten)]
@@ -104,7 +117,10 @@ pub enum LoginCommand {
     },
     /// By scanning a QR code with a logged-in phone.
     Qr {
+        /// Session name in the directory, or a path to a session file.
         name: String,
+        /// Format of a new session file: tgsess-sqlite, telethon-sqlite, pyrogram-sqlite,
+        /// tgsess-string, telethon-string or pyrogram-string.
         #[arg(long, default_value = "tgsess-sqlite")]
         format: Format,
         #[command(flatten)]
@@ -153,7 +169,7 @@ pub struct NetArgs {
     /// api_hash from my.telegram.org (else $TG_API_HASH, else the config file).
     #[arg(long)]
     pub api_hash: Option<String>,
-    /// SOCKS5 proxy, socks5://[user:pass@]host:port (else `proxy` in the config file).
+    /// SOCKS5 proxy URL, socks5://HOST:PORT or socks5://USER:PASS@HOST:PORT (else `proxy` in the config file).
     #[arg(long)]
     pub proxy: Option<String>,
 }
