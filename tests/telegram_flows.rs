@@ -760,3 +760,62 @@ async fn qr_login_can_reset_a_forgotten_password_too() {
         .unwrap();
     assert!(matches!(step, QrStep::Done(_)), "{step:?}");
 }
+
+/// A minimal SOCKS5 proxy on 127.0.0.1 (no auth, CONNECT only) that counts its tunnels.
+async fn socks5_proxy() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut head = [0u8; 2];
+                client.read_exact(&mut head).await?;
+                let mut methods = vec![0u8; head[1] as usize];
+                client.read_exact(&mut methods).await?;
+                client.write_all(&[5, 0]).await?;
+                let mut req = [0u8; 4];
+                client.read_exact(&mut req).await?;
+                assert_eq!(req[3], 1, "the test proxy only knows IPv4 targets");
+                let mut ip = [0u8; 4];
+                client.read_exact(&mut ip).await?;
+                let port = client.read_u16().await?;
+                let target = std::net::SocketAddr::from((ip, port));
+                assert!(target.ip().is_loopback(), "tests only reach 127.0.0.1");
+                let mut upstream = tokio::net::TcpStream::connect(target).await?;
+                client.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await?;
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+                Ok::<_, std::io::Error>(())
+            });
+        }
+    });
+    (addr, tunnels)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_in_through_a_socks5_proxy() {
+    let h = Harness::start().await;
+    let (proxy, tunnels) = socks5_proxy().await;
+    let mut options = h.options();
+    options.proxy = Some(format!("socks5://{proxy}"));
+    let session = h.sandbox.new_session(2).unwrap();
+    let conn = telegram::Connection::open(
+        tgsess::store::adapter::StoredSession::new(
+            session,
+            tgsess::store::adapter::Backend::Memory,
+        ),
+        &options,
+    )
+    .unwrap();
+    let mut flow = PhoneFlow::new(conn.clone());
+    within(flow.start("9996621111")).await.unwrap();
+    expect_done(within(flow.enter_code(SecretString::new("22222"))).await);
+    assert!(tunnels.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+}
