@@ -177,3 +177,56 @@ async fn export_and_import_authorization_to_another_dc() {
     tc.quit().await;
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn fresh_sessions_may_not_terminate_others_when_tuned() {
+    let sb = tgsess::sandbox::Sandbox::start_tuned(
+        tgsess::sandbox::SandboxConfig {
+            state_dir: None,
+            seed: true,
+            base_port: 0,
+        },
+        tgsess::sandbox::Tuning {
+            fresh_reset_forbidden_for: Some(std::time::Duration::from_secs(86_400)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let first = phone_login(&sb, "9996621111", 2).await;
+    let second = phone_login(&sb, "9996621111", 2).await;
+    let other = authorizations(&first)
+        .await
+        .into_iter()
+        .find(|a| !a.current)
+        .unwrap();
+    let err = within(
+        "reset one",
+        first
+            .client
+            .invoke(&tl::functions::account::ResetAuthorization { hash: other.hash }),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        rpc_error(&err),
+        (406, "FRESH_RESET_AUTHORISATION_FORBIDDEN".into(), None)
+    );
+    let err = within(
+        "reset all",
+        first
+            .client
+            .invoke(&tl::functions::auth::ResetAuthorizations {}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(rpc_error(&err).0, 406);
+    assert!(
+        within("second still in", second.client.is_authorized())
+            .await
+            .unwrap()
+    );
+    first.quit().await;
+    second.quit().await;
+    sb.stop().await;
+}

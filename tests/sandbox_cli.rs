@@ -174,6 +174,12 @@ async fn serve_new_session_outbox_and_sigterm() {
     assert_eq!(last["to"], "9996627777");
     let code = last["code"].as_str().unwrap().to_string();
     assert_eq!(code, "22222");
+    let text = ok_stdout(&["sandbox", "outbox", "--state", state_arg]);
+    let last_line = text.lines().last().unwrap();
+    assert!(
+        last_line.contains("9996627777") && last_line.contains("22222"),
+        "{text}"
+    );
     let me = within("sign_in", tc.client.sign_in(&token, &code))
         .await
         .unwrap();

@@ -502,3 +502,35 @@ async fn logins_survive_a_restart_on_the_same_state() {
     tc.quit().await;
     sb.stop().await;
 }
+
+#[tokio::test]
+async fn short_flood_waits_are_slept_through_by_grammers() {
+    // With a 2-second window the 3rd request gets FLOOD_WAIT_1 or _2, which grammers'
+    // AutoSleep waits out and retries once (it only surfaces waits above 60 s).
+    let sb = tgsess::sandbox::Sandbox::start_tuned(
+        tgsess::sandbox::SandboxConfig {
+            state_dir: None,
+            seed: true,
+            base_port: 0,
+        },
+        tgsess::sandbox::Tuning {
+            max_code_requests: 2,
+            code_window: std::time::Duration::from_secs(2),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let tc = client(&sb, 2);
+    for _ in 0..3 {
+        within(
+            "code",
+            tc.client.request_login_code("9996621111", SANDBOX_API_HASH),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(sb.outbox().len(), 3);
+    tc.quit().await;
+    sb.stop().await;
+}

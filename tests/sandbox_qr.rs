@@ -56,6 +56,9 @@ async fn qr_login_accepted_by_a_logged_in_client() {
     let sb = seeded().await;
     let mut exporter = client(&sb, 2);
     let token = export_token(&exporter).await;
+    // The client refreshes its QR code; the user scanned the older one.
+    let refreshed = export_token(&exporter).await;
+    assert_ne!(refreshed, token);
     let scanner = phone_login(&sb, "9996621111", 2).await;
 
     let err = within(

@@ -284,9 +284,13 @@ fn outbox(state_dir: &Path, json: bool) -> anyhow::Result<i32> {
     } else if entries.is_empty() {
         println!("(no codes sent yet)");
     } else {
+        println!(
+            "{:>4}  {:<10}  {:<5}  {:<24}  {:<8}  PURPOSE",
+            "ID", "UNIX TIME", "VIA", "TO", "CODE"
+        );
         for e in entries {
             println!(
-                "{:>4}  {}  {:<5}  {:<24}  {:<8}  {}",
+                "{:>4}  {:<10}  {:<5}  {:<24}  {:<8}  {}",
                 e.id,
                 e.at,
                 e.channel,

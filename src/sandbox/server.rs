@@ -25,13 +25,20 @@ use super::state::State;
 use super::transport::{ERR_AUTH_KEY_NOT_FOUND, FrameReader, Framing};
 use crate::secret::AuthKey;
 
-/// Timeouts of the server (tests shorten them).
+/// Timeouts and limits of the server (tests shorten them).
 #[derive(Clone, Debug)]
 pub struct Tuning {
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
     /// How often to look for QR logins accepted by another process (`accept-qr`).
     pub poll_interval: Duration,
+    /// Like Telegram, refuse to terminate other sessions from an authorization younger than
+    /// this (406 FRESH_RESET_AUTHORISATION_FORBIDDEN). `None` (the default): always allowed.
+    pub fresh_reset_forbidden_for: Option<Duration>,
+    /// More than `max_code_requests` code requests for one number within `code_window`
+    /// give FLOOD_WAIT_X (Telegram-like defaults: 5 within 10 minutes).
+    pub max_code_requests: i64,
+    pub code_window: Duration,
 }
 
 impl Default for Tuning {
@@ -39,6 +46,9 @@ impl Default for Tuning {
         Self {
             idle_timeout: Duration::from_secs(120),
             poll_interval: Duration::from_millis(250),
+            fresh_reset_forbidden_for: None,
+            max_code_requests: 5,
+            code_window: Duration::from_secs(600),
         }
     }
 }

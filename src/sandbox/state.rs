@@ -740,7 +740,7 @@ impl State {
         })
     }
 
-    /// Forgets the last request (one refused by the flood limit does not count).
+    /// How many code requests `phone` made since `since`, and when the oldest was.
     pub fn recent_code_requests(&self, phone: &str, since: i64) -> Result<(i64, i64)> {
         self.read(|c| {
             c.query_row(
@@ -872,11 +872,13 @@ impl State {
         })
     }
 
-    /// The newest token a key exported.
-    pub fn latest_login_token(&self, key_id: i64) -> Result<Option<LoginTokenRecord>> {
+    /// The newest token of a key that was accepted but not used yet (a client refreshes its
+    /// token while waiting, and the user may scan any of them).
+    pub fn accepted_login_token(&self, key_id: i64) -> Result<Option<LoginTokenRecord>> {
         self.read(|c| {
             c.query_row(
-                "SELECT * FROM login_tokens WHERE key_id = ?1 ORDER BY rowid DESC LIMIT 1",
+                "SELECT * FROM login_tokens WHERE key_id = ?1 AND accepted_user IS NOT NULL \
+                 AND consumed = 0 ORDER BY rowid DESC LIMIT 1",
                 [key_id],
                 token_from_row,
             )

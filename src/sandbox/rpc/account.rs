@@ -5,7 +5,7 @@ use grammers_tl_types as tl;
 
 use super::auth::check_srp;
 use super::{Ctx, RpcError, RpcResult, ok};
-use crate::crypto::srp::{G, prime, prime_bytes};
+use crate::crypto::srp::{G, prime_bytes};
 use crate::sandbox::accounts::random_digits;
 use crate::sandbox::srp::verifier_in_range;
 use crate::sandbox::state::{DeviceInfo, PasswordRecord, PendingPassword, UserRecord};
@@ -119,7 +119,6 @@ pub(super) fn new_password(
                 .as_ref()
                 .filter(|h| h.len() == 256 && verifier_in_range(h))
                 .ok_or_else(|| RpcError::bad("NEW_SETTINGS_INVALID"))?;
-            debug_assert!(hash.len() == 256 && prime().bits() == 2048);
             Ok(Some(PasswordRecord {
                 salt1: a.salt1.clone(),
                 salt2: a.salt2.clone(),
@@ -292,6 +291,7 @@ pub fn reset_authorization(
     req: tl::functions::account::ResetAuthorization,
 ) -> RpcResult {
     let me = ctx.me()?;
+    ctx.check_reset_allowed()?;
     if req.hash == 0 {
         return Err(RpcError::bad("HASH_INVALID"));
     }

@@ -10,9 +10,6 @@ use crate::sandbox::state::{CodeRecord, NewUserRecord, UserRecord, random_nonzer
 
 /// How long a login code stays valid.
 pub const CODE_TTL_SECS: i64 = 600;
-/// At most this many code requests per number within [`CODE_WINDOW_SECS`].
-pub const MAX_CODE_REQUESTS: i64 = 5;
-pub const CODE_WINDOW_SECS: i64 = 600;
 /// At most this many wrong passwords per account within [`PASSWORD_WINDOW_SECS`].
 pub const MAX_FAILED_PASSWORDS: i64 = 5;
 pub const PASSWORD_WINDOW_SECS: i64 = 600;
@@ -73,14 +70,13 @@ pub fn send_code(ctx: &Ctx, req: tl::functions::auth::SendCode) -> RpcResult {
     if dc != ctx.dc_id {
         return Err(RpcError::migrate("PHONE", dc));
     }
-    let since = ctx.now - CODE_WINDOW_SECS;
+    let tuning = &ctx.shared.tuning;
+    let window = tuning.code_window.as_secs().max(1) as i64;
+    // A request counts while now < at + window (whole seconds).
+    let since = ctx.now - window + 1;
     let (count, oldest) = ctx.state().recent_code_requests(&phone, since)?;
-    if count >= MAX_CODE_REQUESTS {
-        return Err(RpcError::flood_wait(flood_seconds(
-            oldest,
-            CODE_WINDOW_SECS,
-            ctx.now,
-        )));
+    if count >= tuning.max_code_requests {
+        return Err(RpcError::flood_wait(flood_seconds(oldest, window, ctx.now)));
     }
     ctx.state().record_code_request(&phone, since)?;
     let hash = random_hex(9);
@@ -214,7 +210,7 @@ pub fn check_srp(
             _ => Err(RpcError::bad("PASSWORD_HASH_INVALID")),
         };
     };
-    let since = ctx.now - PASSWORD_WINDOW_SECS;
+    let since = ctx.now - PASSWORD_WINDOW_SECS + 1;
     let (failed, oldest) = ctx.state().failed_passwords(user.id, since)?;
     if failed >= MAX_FAILED_PASSWORDS {
         return Err(RpcError::flood_wait(flood_seconds(
@@ -287,6 +283,7 @@ pub fn log_out(ctx: &Ctx) -> RpcResult {
 
 pub fn reset_authorizations(ctx: &Ctx) -> RpcResult {
     let me = ctx.me()?;
+    ctx.check_reset_allowed()?;
     for key in ctx.state().keys_of_user(me.id)? {
         if key.key_id != ctx.key_id {
             ctx.state().unbind_key(key.key_id)?;
@@ -323,8 +320,8 @@ fn redeem_token(ctx: &Ctx, token: &[u8], user_id: i64) -> RpcResult {
 
 pub fn export_login_token(ctx: &Ctx, req: tl::functions::auth::ExportLoginToken) -> RpcResult {
     check_api(req.api_id, &req.api_hash)?;
-    if let Some(t) = ctx.state().latest_login_token(ctx.key_id)?
-        && let (Some(uid), false) = (t.accepted_user, t.consumed)
+    if let Some(t) = ctx.state().accepted_login_token(ctx.key_id)?
+        && let Some(uid) = t.accepted_user
     {
         return redeem_token(ctx, &t.token, uid);
     }

@@ -87,6 +87,25 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// 406 FRESH_RESET_AUTHORISATION_FORBIDDEN when the caller logged in too recently to
+    /// terminate other sessions (only if the sandbox is tuned to enforce it).
+    pub fn check_reset_allowed(&self) -> Result<(), RpcError> {
+        let Some(min_age) = self.shared.tuning.fresh_reset_forbidden_for else {
+            return Ok(());
+        };
+        let since = self
+            .state()
+            .key(self.key_id)?
+            .and_then(|k| k.authorized_at)
+            .unwrap_or(0);
+        if self.now - since < min_age.as_secs() as i64 {
+            return Err(RpcError::new(406, "FRESH_RESET_AUTHORISATION_FORBIDDEN"));
+        }
+        Ok(())
+    }
+}
+
 /// A TL value that takes the rest of the buffer: the `query:!X` of wrapper functions.
 struct Rest(Vec<u8>);
 
