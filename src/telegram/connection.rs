@@ -140,7 +140,11 @@ impl Connection {
                 io_errors_as_flood_of: Some(Duration::from_secs(1)),
             }),
             updates_channel_capacity: NonZeroUsize::new(64).expect("non-zero"),
-            ..ConnectionParams::default()
+            use_ipv6: false,
+            // Every field is set here on purpose: `ConnectionParams::default()` runs
+            // `lsb_release` (os_info), and a child process forked while another thread holds a
+            // session lock keeps that lock until it execs (flaky "in use" errors).
+            __non_exhaustive: (),
         };
         let pool = SenderPool::with_configuration(Arc::clone(&session), options.api.api_id, params);
         let handle = pool.handle.thin.clone();

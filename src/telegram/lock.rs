@@ -2,7 +2,9 @@
 //! once: Telegram answers AUTH_KEY_DUPLICATED and may revoke a key used from two places.
 //! One lock per session file and one per auth key (the same key can sit in two files). The lock
 //! files live in a private runtime folder, never in the session directory, and hold the
-//! holder's PID so that the second process can say who has it.
+//! holder's PID so that the second process can say who has it. A flock belongs to the open
+//! file, so a child process forked while a lock is held shares it until the child execs (the
+//! file is close-on-exec): tgsess must not fork long-lived children while holding locks.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
