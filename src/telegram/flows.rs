@@ -325,13 +325,14 @@ pub async fn bot_login(conn: &Connection, token: &SecretString) -> Result<Me, Tg
         api_hash: conn.api().api_hash.clone(),
         bot_auth_token: token.reveal().trim().to_string(),
     };
-    let result = match conn.invoke(&request).await {
-        Err(e) if migrate_dc(&e).is_some() => {
-            conn.switch_home_dc(migrate_dc(&e).unwrap_or_default())
-                .await?;
-            conn.invoke(&request).await
-        }
-        other => other,
+    let first = conn.invoke(&request).await;
+    let result = match first.as_ref().err().and_then(migrate_dc) {
+        // USER_MIGRATE_X: the bot lives on DC X.
+        Some(dc_id) => match conn.switch_home_dc(dc_id).await {
+            Ok(()) => conn.invoke(&request).await.map_err(TgError::from),
+            Err(e) => Err(e),
+        },
+        None => first.map_err(TgError::from),
     };
     request.bot_auth_token.zeroize();
     match result? {
