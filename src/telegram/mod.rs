@@ -26,6 +26,9 @@
 //!         PhoneStep::Ask(PhonePrompt::Password(_)) => {
 //!             flow.enter_password(SecretString::new("secret")).await?
 //!         }
+//!         PhoneStep::Ask(PhonePrompt::RecoveryCode(_)) => {
+//!             flow.enter_recovery_code(SecretString::new("123456")).await?
+//!         }
 //!     };
 //! }
 //! # Ok(()) }
