@@ -80,6 +80,16 @@ impl StoredSession {
         self.lock().session.clone()
     }
 
+    /// Forgets the login after a logout: every key and the cached account names. The user id
+    /// stays, so the file still says whose session it was. Each format stores "no key" its own
+    /// way (Telethon: an empty blob; Pyrogram SQLite: NULL; strings: an all-zero key).
+    pub fn forget_login(&self) -> Result<()> {
+        self.update(|s| {
+            s.clear_keys();
+            s.user = None;
+        })
+    }
+
     /// Changes the session outside grammers (e.g. fills api_id, or forgets the key after a
     /// logout) and saves it.
     pub fn update(&self, change: impl FnOnce(&mut Session)) -> Result<()> {
@@ -105,11 +115,13 @@ impl StoredSession {
         };
         let format = *format;
         let session = &state.session;
+        // A logged-in Pyrogram session needs its user id and api_id; a logged-out one is
+        // written as Pyrogram's "empty" session (no key).
         let can_hold = match format {
-            Format::PyrogramString(_) | Format::PyrogramSqlite(_) => {
-                session.user_id.is_some() && session.api_id.is_some() && session.has_key()
+            Format::PyrogramString(_) => session.user_id.is_some() && session.api_id.is_some(),
+            Format::PyrogramSqlite(_) => {
+                !session.has_key() || (session.user_id.is_some() && session.api_id.is_some())
             }
-            Format::TelethonString => session.has_key(),
             _ => true,
         };
         if !can_hold {

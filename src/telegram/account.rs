@@ -7,9 +7,7 @@ use grammers_tl_types as tl;
 use super::connection::Connection;
 use super::error::TgError;
 use super::types::{Device, Me};
-use crate::secret::AuthKey;
-use crate::store::adapter::{Backend, StoredSession};
-use crate::store::{self, Format};
+use crate::store::adapter::StoredSession;
 
 /// The logged-in account (`users.getUsers([inputUserSelf])`); refreshes the cached names.
 pub async fn whoami(conn: &Connection) -> Result<Me, TgError> {
@@ -50,38 +48,10 @@ pub async fn logout(conn: &Connection) -> Result<(), TgError> {
     forget_login(conn.session())
 }
 
-/// Removes keys and identity from a stored session. Formats that cannot store "no key"
-/// (Telethon and Pyrogram strings) get an all-zero key, which Telethon reads as no key.
+/// Removes the keys from a stored session, in its own format (see
+/// [`StoredSession::forget_login`]).
 pub fn forget_login(stored: &StoredSession) -> Result<(), TgError> {
-    let before = stored.snapshot();
-    stored.update(|s| {
-        s.clear_keys();
-        s.user_id = None;
-        s.user = None;
-    })?;
-    if !stored.has_pending_write() {
-        return Ok(());
-    }
-    let Backend::File { path, format } = stored.backend() else {
-        return Ok(());
-    };
-    let mut keyless = stored.snapshot();
-    match format {
-        Format::PyrogramSqlite(_) => {
-            keyless.is_bot.get_or_insert(false);
-            keyless.test_mode.get_or_insert(false);
-        }
-        Format::TelethonString | Format::PyrogramString(_) => {
-            // The string must carry a key and (Pyrogram) a user id.
-            keyless.home_mut().auth_key = Some(AuthKey::new([0; 256]));
-            keyless.user_id = before.user_id;
-            keyless.is_bot.get_or_insert(false);
-            keyless.test_mode.get_or_insert(false);
-        }
-        _ => {}
-    }
-    store::write_file(path, &keyless, *format)?;
-    Ok(())
+    Ok(stored.forget_login()?)
 }
 
 /// The account's logged-in devices.
@@ -136,7 +106,9 @@ pub fn set_dc(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Session;
+    use crate::secret::AuthKey;
+    use crate::store::adapter::Backend;
+    use crate::store::{self, Format, Session};
 
     fn logged_in() -> Session {
         let mut s = Session::new(2);
@@ -182,7 +154,7 @@ mod tests {
             "string",
         );
         assert_eq!(loaded.session.user_id, Some(77));
-        assert!(loaded.session.auth_key().unwrap().is_all_zero());
+        assert!(!loaded.session.has_key());
     }
 
     #[test]

@@ -59,7 +59,9 @@ pub fn decode(text: &str) -> Result<(PyrogramStringLayout, Session), String> {
             (2, 258)
         }
     };
-    session.home_mut().auth_key = AuthKey::from_slice(&bytes[key_at..key_at + 256]);
+    // An all-zero key is how a logged-out session is written (see `encode`).
+    session.home_mut().auth_key =
+        AuthKey::from_slice(&bytes[key_at..key_at + 256]).filter(|k| !k.is_all_zero());
     session.user_id = Some(match layout {
         PyrogramStringLayout::Old32 => {
             u32::from_be_bytes(bytes[user_at..user_at + 4].try_into().unwrap()) as i64
@@ -70,12 +72,14 @@ pub fn decode(text: &str) -> Result<(PyrogramStringLayout, Session), String> {
     Ok((layout, session))
 }
 
-/// Writes the current layout. Every field it carries must be known.
+/// Writes the current layout. Every field it carries must be known, except the key: a
+/// logged-out session is written with an all-zero key, as the string has no "no key" value.
 pub fn encode(session: &Session) -> Result<String, String> {
     let dc = u8::try_from(session.dc_id).map_err(|_| "the DC id does not fit in one byte")?;
     let api_id = session.api_id.ok_or("api_id")?;
     let user_id = session.user_id.ok_or("user_id")?;
-    let key = session.auth_key().ok_or("the session has no auth key")?;
+    let zero = AuthKey::new([0; 256]);
+    let key = session.auth_key().unwrap_or(&zero);
     let mut bytes = Vec::with_capacity(271);
     bytes.push(dc);
     bytes.extend_from_slice(&(api_id as u32).to_be_bytes());

@@ -49,15 +49,14 @@ pub fn decode(text: &str) -> Result<Session, String> {
     Ok(session)
 }
 
-/// Encodes the home DC. The caller has filled in the address (see `convert`).
+/// Encodes the home DC. The caller has filled in the address (see `convert`). A session with
+/// no key gets an all-zero key, which Telethon itself reads as "no key".
 pub fn encode(session: &Session) -> Result<String, String> {
     let home = session.home().ok_or("the session has no home DC entry")?;
     let dc = u8::try_from(session.dc_id).map_err(|_| "the DC id does not fit in one byte")?;
     let port = home.port.ok_or("the session has no port")?;
-    let key = home
-        .auth_key
-        .as_ref()
-        .ok_or("the session has no auth key")?;
+    let zero = AuthKey::new([0; 256]);
+    let key = home.auth_key.as_ref().unwrap_or(&zero);
     let mut bytes = Vec::with_capacity(275);
     bytes.push(dc);
     match (home.ipv4, home.ipv6) {
