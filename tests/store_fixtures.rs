@@ -357,3 +357,32 @@ fn tgsess_sqlite_keeps_every_field_and_every_dc() {
     let json = inspect::to_json(&back, false);
     assert_eq!(json["username"], json!("x_bot"));
 }
+
+#[test]
+fn pyrogram_schema_2_files_read_and_update_in_place() {
+    // pyrogram 1.x wrote schema 2: schema 3 without api_id. Derive one from the v3 fixture.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("v2.session");
+    std::fs::copy(fixtures_dir().join("pyrogram2_dc2_user_v3.session"), &path).unwrap();
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE sessions DROP COLUMN api_id; UPDATE version SET number = 2;",
+        )
+        .unwrap();
+    }
+    let loaded = store::read_file(&path).unwrap();
+    assert_eq!(loaded.format.name(), "pyrogram-sqlite-v2");
+    assert_eq!(loaded.session.api_id, None, "schema 2 has no api_id");
+    assert_eq!(loaded.session.user_id, Some(123456789));
+    assert_eq!(
+        loaded.session.auth_key().unwrap().key_id_hex(),
+        "32d1586ea457dfc8"
+    );
+    let mut changed = loaded.session.clone();
+    changed.is_bot = Some(true);
+    store::write_file(&path, &changed, loaded.format).unwrap();
+    let back = store::read_file(&path).unwrap();
+    assert_eq!(back.format.name(), "pyrogram-sqlite-v2");
+    assert_eq!(back.session.is_bot, Some(true));
+}
