@@ -211,6 +211,17 @@ async fn invalid_phone_is_typed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn banned_number_is_typed() {
+    let h = Harness::start().await;
+    let (_, conn) = h.new_session(Format::TgsessSqlite, "a");
+    // The sandbox's convention: test numbers ending in 0000 are banned.
+    let err = within(PhoneFlow::new(conn).start("+9996620000"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, TgError::PhoneBanned);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_code_requests_give_flood_wait_with_seconds() {
     let h = Harness::start().await;
     let (_, conn) = h.new_session(Format::TgsessSqlite, "a");

@@ -27,6 +27,12 @@ pub fn test_number_dc(phone: &str) -> Option<i32> {
     DC_IDS.contains(&dc).then_some(dc)
 }
 
+/// Test numbers ending in 0000 (`99966X0000`) stand for banned numbers: sendCode answers
+/// PHONE_NUMBER_BANNED, so clients can show that error without a real ban.
+pub fn is_banned_number(phone: &str) -> bool {
+    test_number_dc(phone).is_some() && phone.ends_with("0000")
+}
+
 /// Home DC of a new account with this number.
 pub fn home_dc_for_phone(phone: &str) -> i32 {
     test_number_dc(phone).unwrap_or(DEFAULT_DC)
@@ -144,6 +150,13 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_test_numbers_ending_in_0000_are_banned() {
+        assert!(is_banned_number("9996620000"));
+        assert!(!is_banned_number("9996621111"));
+        assert!(!is_banned_number("15550000"));
+    }
 
     #[test]
     fn test_numbers_map_to_dc_and_code() {

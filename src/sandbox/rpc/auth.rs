@@ -4,7 +4,9 @@
 use grammers_tl_types as tl;
 
 use super::{Ctx, RpcError, RpcResult, authorization, flood_seconds, ok};
-use crate::sandbox::accounts::{CODE_LENGTH, home_dc_for_phone, login_code_for, normalize_phone};
+use crate::sandbox::accounts::{
+    CODE_LENGTH, home_dc_for_phone, is_banned_number, login_code_for, normalize_phone,
+};
 use crate::sandbox::srp::SrpError;
 use crate::sandbox::state::{CodeRecord, NewUserRecord, UserRecord, random_nonzero_i64};
 
@@ -63,6 +65,9 @@ fn sent_code(kind: &str, hash: String) -> tl::enums::auth::SentCode {
 pub fn send_code(ctx: &Ctx, req: tl::functions::auth::SendCode) -> RpcResult {
     check_api(req.api_id, &req.api_hash)?;
     let phone = phone_arg(&req.phone_number)?;
+    if is_banned_number(&phone) {
+        return Err(RpcError::bad("PHONE_NUMBER_BANNED"));
+    }
     let (user, dc) = dc_of_phone(ctx, &phone)?;
     if user.as_ref().is_some_and(|u| u.is_bot) {
         return Err(RpcError::bad("PHONE_NUMBER_INVALID"));
