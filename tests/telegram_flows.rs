@@ -605,10 +605,15 @@ async fn a_login_url_accepted_twice_is_refused_with_its_rpc_name() {
     assert!(matches!(err, TgError::Config(_)), "{err:?}");
 }
 
-/// Real time: the sandbox's tokens live 30 s, so this test waits for one refresh.
+/// Real time: tokens here live 5 s (Tuning), so this test waits for one refresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn qr_token_is_refreshed_before_it_expires_and_the_new_one_works() {
-    let h = Harness::start().await;
+    // Short-lived tokens, so the refresh happens within seconds rather than Telegram's 30.
+    let h = Harness::start_tuned(Tuning {
+        login_token_ttl: std::time::Duration::from_secs(5),
+        ..Tuning::default()
+    })
+    .await;
     let (_, conn) = h.new_session(Format::TgsessSqlite, "qr");
     let mut flow = QrFlow::new(conn, Vec::new());
     let QrStep::Show {

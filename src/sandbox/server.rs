@@ -39,6 +39,8 @@ pub struct Tuning {
     /// give FLOOD_WAIT_X (Telegram-like defaults: 5 within 10 minutes).
     pub max_code_requests: i64,
     pub code_window: Duration,
+    /// How long an exported QR login token lives (Telegram: 30 s).
+    pub login_token_ttl: Duration,
 }
 
 impl Default for Tuning {
@@ -49,6 +51,7 @@ impl Default for Tuning {
             fresh_reset_forbidden_for: None,
             max_code_requests: 5,
             code_window: Duration::from_secs(600),
+            login_token_ttl: Duration::from_secs(30),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use tgsess::sandbox::Tuning;
 use tgsess::sandbox::{SANDBOX_API_HASH, SANDBOX_API_ID, Sandbox, SandboxConfig};
 use tgsess::secret::SecretString;
 use tgsess::store::adapter::{Backend, StoredSession};
@@ -33,13 +34,18 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start() -> Harness {
-        let sandbox = Sandbox::start(SandboxConfig {
+        Self::start_tuned(Tuning::default()).await
+    }
+
+    pub async fn start_tuned(tuning: Tuning) -> Harness {
+        let config = SandboxConfig {
             state_dir: None,
             seed: true,
             base_port: 0,
-        })
-        .await
-        .expect("the sandbox starts");
+        };
+        let sandbox = Sandbox::start_tuned(config, tuning)
+            .await
+            .expect("the sandbox starts");
         Harness {
             sandbox,
             dir: tempfile::tempdir().unwrap(),

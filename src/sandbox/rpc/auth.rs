@@ -15,8 +15,6 @@ pub const CODE_TTL_SECS: i64 = 600;
 /// At most this many wrong passwords per account within [`PASSWORD_WINDOW_SECS`].
 pub const MAX_FAILED_PASSWORDS: i64 = 5;
 pub const PASSWORD_WINDOW_SECS: i64 = 600;
-/// How long an exported QR login token can be accepted.
-pub const LOGIN_TOKEN_TTL_SECS: i64 = 30;
 /// How many times a code may be sent (first send included).
 const MAX_CODE_SENDS: i32 = 3;
 
@@ -332,7 +330,7 @@ pub fn export_login_token(ctx: &Ctx, req: tl::functions::auth::ExportLoginToken)
     }
     let mut token = vec![0u8; 32];
     getrandom::fill(&mut token).expect("the OS random source failed");
-    let expires = ctx.now + LOGIN_TOKEN_TTL_SECS;
+    let expires = ctx.now + ctx.shared.tuning.login_token_ttl.as_secs().max(1) as i64;
     ctx.state()
         .insert_login_token(&token, ctx.key_id, ctx.dc_id, expires)?;
     ok(tl::enums::auth::LoginToken::Token(
