@@ -514,6 +514,11 @@ impl AppState {
         self.modals.iter().any(|m| m.animating())
     }
 
+    /// True while any pane waits for an answer.
+    pub fn animating_requests(&self) -> bool {
+        self.modals.iter().any(|m| m.busy())
+    }
+
     pub fn has_memory_sessions(&self) -> bool {
         self.rows.iter().any(|r| r.backend == BackendKind::Memory)
     }

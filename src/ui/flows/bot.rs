@@ -97,6 +97,10 @@ impl Pane for BotPane {
         vec![Effect::EndLogin { login: self.id }]
     }
 
+    fn busy(&self) -> bool {
+        self.reqs.busy()
+    }
+
     fn animating(&self) -> bool {
         self.reqs.busy() || self.error.as_ref().is_some_and(|e| e.until.is_some())
     }

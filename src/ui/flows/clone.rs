@@ -166,6 +166,10 @@ impl Pane for ClonePane {
         }
     }
 
+    fn busy(&self) -> bool {
+        self.reqs.busy()
+    }
+
     fn animating(&self) -> bool {
         self.reqs.busy() || self.error.as_ref().is_some_and(|e| e.until.is_some())
     }

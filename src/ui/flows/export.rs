@@ -110,6 +110,10 @@ impl Pane for ExportPane {
         Vec::new()
     }
 
+    fn busy(&self) -> bool {
+        self.reqs.busy()
+    }
+
     fn animating(&self) -> bool {
         self.reqs.busy()
     }

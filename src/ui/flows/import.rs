@@ -190,6 +190,10 @@ impl Pane for ImportPane {
         }
     }
 
+    fn busy(&self) -> bool {
+        self.reqs.busy()
+    }
+
     fn animating(&self) -> bool {
         self.reqs.busy()
     }

@@ -79,6 +79,10 @@ pub trait Pane: Send {
     fn on_close(&mut self) -> Vec<Effect> {
         Vec::new()
     }
+    /// Waiting for the answer to a request (the spinner shows).
+    fn busy(&self) -> bool {
+        false
+    }
     fn animating(&self) -> bool;
     fn render(&self, f: &mut Frame, area: Rect, v: &ViewCx);
 }

@@ -231,6 +231,10 @@ impl Pane for PhonePane {
         vec![Effect::EndLogin { login: self.id }]
     }
 
+    fn busy(&self) -> bool {
+        self.reqs.busy()
+    }
+
     fn animating(&self) -> bool {
         self.reqs.busy()
             || self.error.as_ref().is_some_and(|e| e.until.is_some())

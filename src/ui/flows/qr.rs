@@ -17,6 +17,9 @@ use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
 use crate::ui::widgets::qr::QrMatrix;
 
+/// Width of the text column when it sits beside the code.
+const SIDE_TEXT_W: u16 = 30;
+
 /// Ask for a fresh token this long before the current one expires.
 const REFRESH_MARGIN_MS: u64 = 3_000;
 
@@ -75,7 +78,54 @@ impl QrPane {
     /// Pane size with the code: (columns, rows) including the border and text lines.
     pub fn needed(matrix: &QrMatrix) -> (u16, u16) {
         let (c, r) = matrix.cells();
-        (c.max(44) + 4, r + 5)
+        (c.max(46) + 4, r + 6)
+    }
+}
+
+/// Where the pane, the code and its text go in `area`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// The pane's box, the code's top-left cell, and the text area.
+    Fits {
+        pane: Rect,
+        code_at: (u16, u16),
+        text: Rect,
+    },
+    /// The smallest terminal that would show the code.
+    TooSmall { need: (u16, u16) },
+}
+
+pub fn placement(area: Rect, matrix: &QrMatrix) -> Placement {
+    let (qc, qr_rows) = matrix.cells();
+    let (below_w, below_h) = QrPane::needed(matrix);
+    let (side_w, side_h) = (qc + SIDE_TEXT_W + 3, qr_rows + 2);
+    if area.width >= below_w && area.height >= below_h {
+        let pane = modal::centered(area, below_w, below_h);
+        let inner = Rect::new(pane.x + 1, pane.y + 1, pane.width - 2, pane.height - 2);
+        let x = inner.x + (inner.width - qc) / 2;
+        Placement::Fits {
+            pane,
+            code_at: (x, inner.y),
+            text: Rect::new(inner.x + 1, inner.y + qr_rows, inner.width - 2, 4),
+        }
+    } else if area.width >= side_w && area.height >= side_h {
+        // Short terminals (80×24): the text goes beside the code.
+        let pane = modal::centered(area, side_w, side_h);
+        let inner = Rect::new(pane.x + 1, pane.y + 1, pane.width - 2, pane.height - 2);
+        Placement::Fits {
+            pane,
+            code_at: (inner.x, inner.y),
+            text: Rect::new(
+                inner.x + qc + 1,
+                inner.y + 1,
+                SIDE_TEXT_W,
+                inner.height.saturating_sub(1),
+            ),
+        }
+    } else {
+        Placement::TooSmall {
+            need: (side_w, side_h),
+        }
     }
 }
 
@@ -225,6 +275,10 @@ impl Pane for QrPane {
         vec![Effect::EndLogin { login: self.id }]
     }
 
+    fn busy(&self) -> bool {
+        self.reqs.busy()
+    }
+
     fn animating(&self) -> bool {
         true
     }
@@ -259,46 +313,10 @@ impl Pane for QrPane {
             modal::draw_pane(f, area, title, 60, lines, None, v);
             return;
         };
-        let (need_w, need_h) = QrPane::needed(&token.matrix);
         let secs_left = token.expires_at.saturating_sub(v.now).div_ceil(1000);
-        if area.width < need_w || area.height < need_h {
-            let mut lines = vec![
-                modal::warn(
-                    format!(
-                        "Enlarge the terminal to at least {need_w}×{need_h} to show the QR code."
-                    ),
-                    v,
-                ),
-                modal::plain("Or open this link on a device logged in to the account:", v),
-                modal::plain(token.url.reveal().to_string(), v),
-                modal::muted(
-                    format!("Expires in {secs_left} s; renewed automatically."),
-                    v,
-                ),
-            ];
-            lines.extend(modal::error_line(&self.error, v));
-            modal::draw_pane(f, area, title, area.width, lines, None, v);
-            return;
-        }
-        let rect = modal::centered(area, need_w, need_h);
-        let inner = modal::draw_box(f, rect, title, v);
-        let (qc, qr_rows) = token.matrix.cells();
-        let x = inner.x + (inner.width.saturating_sub(qc)) / 2;
-        let glyph_light = v.theme.no_color != self.invert;
-        token.matrix.draw(
-            f.buffer_mut(),
-            (x, inner.y),
-            v.theme.style(Role::Qr),
-            glyph_light,
-        );
-        let text_area = Rect::new(
-            inner.x + 1,
-            inner.y + qr_rows,
-            inner.width.saturating_sub(2),
-            3,
-        );
         let mut lines: Vec<Line> = vec![
-            modal::plain("Telegram → Settings → Devices → Link Desktop Device", v),
+            modal::plain("Scan it on a phone logged in to the account:", v),
+            modal::plain("Settings → Devices → Link Desktop Device", v),
             modal::muted(
                 format!("Expires in {secs_left} s; renewed automatically."),
                 v,
@@ -307,11 +325,48 @@ impl Pane for QrPane {
         match modal::error_line(&self.error, v) {
             Some(l) => lines.push(l),
             None if v.mode.sandbox => lines.push(modal::muted(
-                "Sandbox: press s to let the demo phone scan it.",
+                "Sandbox: press s and the demo phone scans it.",
                 v,
             )),
             None => {}
         }
-        f.render_widget(ratatui::widgets::Paragraph::new(lines), text_area);
+        let glyph_light = v.theme.no_color != self.invert;
+        let text_area = match placement(area, &token.matrix) {
+            Placement::Fits {
+                pane,
+                code_at,
+                text,
+            } => {
+                modal::draw_box(f, pane, title, v);
+                token.matrix.draw(
+                    f.buffer_mut(),
+                    code_at,
+                    v.theme.style(Role::Qr),
+                    glyph_light,
+                );
+                text
+            }
+            Placement::TooSmall { need: (w, h) } => {
+                let mut lines = vec![
+                    modal::warn(
+                        format!("Enlarge the terminal to at least {w}×{h} to show the QR code."),
+                        v,
+                    ),
+                    modal::plain("Or open this link on a device logged in to the account:", v),
+                    modal::plain(token.url.reveal().to_string(), v),
+                    modal::muted(
+                        format!("Expires in {secs_left} s; renewed automatically."),
+                        v,
+                    ),
+                ];
+                lines.extend(modal::error_line(&self.error, v));
+                modal::draw_pane(f, area, title, area.width, lines, None, v);
+                return;
+            }
+        };
+        f.render_widget(
+            ratatui::widgets::Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+            text_area,
+        );
     }
 }

@@ -43,6 +43,7 @@ struct World {
     qr_counter: u64,
     authorizations: Vec<Authorization>,
     pending_email: Option<(i64, String)>,
+    last_qr_url: Option<String>,
 }
 
 /// The code every fake login accepts.
@@ -112,6 +113,7 @@ impl FakeService {
                 },
             ],
             pending_email: None,
+            last_qr_url: None,
         };
         FakeService {
             world: Mutex::new(world),
@@ -144,6 +146,11 @@ impl FakeService {
             .iter()
             .find(|u| u.phone == phone)
             .and_then(|u| u.password.clone())
+    }
+
+    /// The URL of the newest QR token handed out.
+    pub fn last_qr_url(&self) -> Option<String> {
+        self.world.lock().unwrap().last_qr_url.clone()
     }
 
     pub fn authorization_count(&self) -> usize {
@@ -387,8 +394,10 @@ impl AccountService for Fake {
             w.qr_counter += 1;
             let token = format!("FAKEQRTOKEN{:04}AAAAAAAAAAAAAAAAAAAAA", w.qr_counter);
             w.logins.entry(login).or_default().qr_token = Some(token.clone());
+            let url = format!("tg://login?token={token}");
+            w.last_qr_url = Some(url.clone());
             Ok(QrToken {
-                url: SecretString::new(format!("tg://login?token={token}")),
+                url: SecretString::new(url),
                 expires_in_secs: 30,
             })
         })

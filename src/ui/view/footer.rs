@@ -7,17 +7,22 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::ui::flows::ViewCx;
-use crate::ui::keymap::{Context, Keymap};
+use crate::ui::keymap::{Action, Context, Keymap};
 use crate::ui::state::{AppState, NoticeKind};
 use crate::ui::text;
 use crate::ui::theme::Role;
 
 /// "n new  / filter  …" for a context, as (key, label) pairs.
+/// Help and quit come first so they survive on narrow terminals.
 pub fn hints(keymap: &Keymap, ctx: Context) -> Vec<(String, &'static str)> {
-    keymap
-        .bindings(ctx)
-        .iter()
-        .filter(|b| b.hint)
+    let mut bindings: Vec<_> = keymap.bindings(ctx).iter().filter(|b| b.hint).collect();
+    bindings.sort_by_key(|b| match b.action {
+        Action::Help => 0,
+        Action::Quit => 1,
+        _ => 2,
+    });
+    bindings
+        .into_iter()
         .filter_map(|b| b.keys.first().map(|k| (k.to_string(), b.action.hint())))
         .collect()
 }

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 pub const MIN_W: u16 = 60;
 pub const MIN_H: u16 = 16;
 /// From this width the detail pane sits beside the list instead of under it.
-pub const SIDE_BY_SIDE: u16 = 110;
+pub const SIDE_BY_SIDE: u16 = 140;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Areas {
