@@ -237,7 +237,10 @@ impl Runner {
                 result,
                 target,
             } => self.blocking(req, move || {
-                Outcome::Saved(save(&dir, &target, &result.session))
+                Outcome::Saved(save(&dir, &target, &result.session).map(|mut row| {
+                    row.learned = Some(result.me.clone());
+                    row
+                }))
             }),
             Effect::PasswordInfo { req, account } => self.spawn(req, async move {
                 Outcome::PasswordInfo(svc.password_info(*account).await)
@@ -280,7 +283,13 @@ impl Runner {
                 target,
             } => self.spawn(req, async move {
                 match svc.fork(*account).await {
-                    Ok(result) => save_async(dir, target, result.session).await,
+                    Ok(result) => match save_async(dir, target, result.session).await {
+                        Outcome::Saved(Ok(mut row)) => {
+                            row.learned = Some(result.me);
+                            Outcome::Saved(Ok(row))
+                        }
+                        other => other,
+                    },
                     Err(e) => Outcome::Cloned(Err(e)),
                 }
             }),

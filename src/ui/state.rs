@@ -44,6 +44,9 @@ pub struct SessionRow {
     pub error: Option<String>,
     /// A SQLite journal beside the file: another program has it open.
     pub in_use: bool,
+    /// Who a login just saved here turned out to be (moved into `Known` on save), for formats
+    /// that do not store names.
+    pub learned: Option<Me>,
     /// Lower-case text the filter searches.
     search: String,
 }
@@ -74,6 +77,7 @@ impl SessionRow {
             session,
             error,
             in_use,
+            learned: None,
             search: String::new(),
         };
         row.search = row.search_text();
@@ -89,6 +93,7 @@ impl SessionRow {
             session: Some(session),
             error: None,
             in_use: false,
+            learned: None,
             search: String::new(),
         };
         row.search = row.search_text();
@@ -396,6 +401,31 @@ impl AppState {
             .get(&row.key())
             .and_then(|k| k.status)
             .unwrap_or(base)
+    }
+
+    /// The account name from the file, else from what a login or check learned.
+    pub fn account_label(&self, row: &SessionRow) -> Option<String> {
+        row.account().or_else(|| {
+            let me = self.known.get(&row.key())?.me.as_ref()?;
+            let mut name = me.first_name.clone();
+            if let Some(l) = me.last_name.as_deref().filter(|l| !l.is_empty()) {
+                name.push(' ');
+                name.push_str(l);
+            }
+            Some(name)
+        })
+    }
+
+    /// "bot", "user" or "?", from the file or what a login learned.
+    pub fn kind_label(&self, row: &SessionRow) -> &'static str {
+        match row.kind() {
+            "?" => match self.known.get(&row.key()).and_then(|k| k.me.as_ref()) {
+                Some(me) if me.is_bot => "bot",
+                Some(_) => "user",
+                None => "?",
+            },
+            k => k,
+        }
     }
 
     pub fn selected_row(&self) -> Option<&SessionRow> {

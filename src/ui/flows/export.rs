@@ -34,7 +34,11 @@ impl ExportPane {
     pub fn new(id: u64, row: &SessionRow) -> Option<ExportPane> {
         let format = row
             .format
-            .and_then(|f| FORMATS.iter().position(|c| c.family() == f.family()))
+            .and_then(|f| {
+                // The same library's string format: telethon-sqlite -> telethon-string.
+                let library = f.family().split('-').next().unwrap_or("");
+                FORMATS.iter().position(|c| c.family().starts_with(library))
+            })
             .unwrap_or(0);
         Some(ExportPane {
             id,

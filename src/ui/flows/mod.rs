@@ -246,13 +246,19 @@ pub fn save_login(
 /// Handles `Outcome::Saved`: close the pane and select the new session, or show why not.
 pub fn on_saved(result: Result<SessionRow, String>, error: &mut Option<PaneError>) -> Vec<Cmd> {
     match result {
-        Ok(row) => {
+        Ok(mut row) => {
             let text = format!("saved '{}' ({})", row.name, row.format_name());
             let key = row.key();
+            let me = row.learned.take();
             vec![
                 Cmd::Learned(
                     key,
-                    Box::new(|k| k.status = Some(super::state::Status::Authorized)),
+                    Box::new(move |k| {
+                        k.status = Some(super::state::Status::Authorized);
+                        if me.is_some() {
+                            k.me = me;
+                        }
+                    }),
                 ),
                 Cmd::Saved(row),
                 Cmd::Notice(Notice::ok(text)),

@@ -180,9 +180,13 @@ impl FakeService {
         match self.begin(method) {
             Err(e) => Box::pin(async move { Err(e) }),
             Ok(Some(guard)) => {
-                let me = Arc::clone(self);
+                // Made before the future is polled, so an abort before the first poll counts.
+                let recorder = DropRecorder {
+                    guard,
+                    service: Arc::clone(self),
+                };
                 Box::pin(async move {
-                    let _guard = DropRecorder { guard, service: me };
+                    let _recorder = recorder;
                     std::future::pending::<()>().await;
                     unreachable!("a held call never answers")
                 })

@@ -99,7 +99,10 @@ fn cell_text(st: &AppState, row: &SessionRow, col: Col) -> String {
     match col {
         Col::Name => text::clean(&row.name),
         Col::Account => {
-            let mut s = row.account().map(|a| text::clean(&a)).unwrap_or_default();
+            let mut s = st
+                .account_label(row)
+                .map(|a| text::clean(&a))
+                .unwrap_or_default();
             if let Some(u) = row.username() {
                 if !s.is_empty() {
                     s.push(' ');
@@ -112,7 +115,7 @@ fn cell_text(st: &AppState, row: &SessionRow, col: Col) -> String {
         Col::Format => row.format_name().to_string(),
         Col::UserId => row.user_id().map(|i| i.to_string()).unwrap_or_else(dash),
         Col::Dc => row.dc().map(|d| d.to_string()).unwrap_or_else(dash),
-        Col::Kind => row.kind().to_string(),
+        Col::Kind => st.kind_label(row).to_string(),
         Col::Status => st.status(row).label().to_string(),
     }
 }
