@@ -81,8 +81,8 @@ pub fn load() -> (UiConfig, Vec<String>) {
 }
 
 /// The message shown when neither api credentials nor `--sandbox` are given.
-pub const API_MISSING: &str = "no api_id/api_hash configured: set TGSESS_API_ID and TGSESS_API_HASH \
-(from my.telegram.org) or api_id/api_hash in config.toml, or try `tgsess --sandbox`";
+pub const API_MISSING: &str =
+    "set TGSESS_API_ID/TGSESS_API_HASH (my.telegram.org) or try `tgsess --sandbox`";
 
 #[cfg(test)]
 mod tests {

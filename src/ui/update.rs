@@ -330,3 +330,104 @@ fn apply(st: &mut AppState, id: u64, cmds: Vec<Cmd>) -> Vec<Effect> {
     }
     fx
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Session;
+    use crate::ui::keymap::Keymap;
+    use crate::ui::state::{Mode, SessionRow, SortKey};
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn press(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn state_with(n: usize) -> AppState {
+        let mut st = AppState::new(Keymap::default(), Mode::default());
+        let rows = (0..n)
+            .map(|i| {
+                let mut s = Session::new(1 + (i % 5) as i32);
+                s.user_id = Some(i as i64);
+                SessionRow::memory(&format!("s{i:04}"), s)
+            })
+            .collect();
+        st.set_rows(rows, None);
+        st
+    }
+
+    #[test]
+    fn enter_on_the_phone_step_sends_the_code() {
+        let mut st = state_with(1);
+        update(&mut st, press(KeyCode::Char('n')));
+        update(&mut st, press(KeyCode::Enter));
+        for c in "+15550001".chars() {
+            update(&mut st, press(KeyCode::Char(c)));
+        }
+        let fx = update(&mut st, press(KeyCode::Enter));
+        assert!(
+            matches!(&fx[..], [Effect::SendCode { phone, .. }] if phone == "+15550001"),
+            "{fx:?}"
+        );
+        // Esc closes the pane, cancels its tasks and forgets the login.
+        let fx = update(&mut st, press(KeyCode::Esc));
+        assert!(st.modals.is_empty());
+        assert!(
+            matches!(
+                &fx[..],
+                [Effect::CancelPane { .. }, Effect::EndLogin { .. }]
+            ),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn the_selection_stays_visible_in_a_long_list() {
+        let mut st = state_with(1000);
+        update(&mut st, Msg::Resize(80, 24));
+        let cap = st.list_capacity();
+        assert!(cap > 3);
+        for _ in 0..cap + 5 {
+            update(&mut st, press(KeyCode::Char('j')));
+        }
+        assert_eq!(st.selected, cap + 5);
+        assert_eq!(st.offset, 6);
+        update(&mut st, press(KeyCode::Char('G')));
+        assert_eq!(st.selected, 999);
+        assert_eq!(st.offset, 1000 - cap);
+        update(&mut st, press(KeyCode::Char('g')));
+        assert_eq!((st.selected, st.offset), (0, 0));
+        // A smaller terminal keeps the selection on screen.
+        for _ in 0..cap {
+            update(&mut st, press(KeyCode::Down));
+        }
+        update(&mut st, Msg::Resize(60, 16));
+        assert!(st.selected < st.offset + st.list_capacity());
+    }
+
+    #[test]
+    fn filter_and_sort_rebuild_the_view() {
+        let mut st = state_with(30);
+        update(&mut st, press(KeyCode::Char('/')));
+        for c in "s002".chars() {
+            update(&mut st, press(KeyCode::Char(c)));
+        }
+        assert_eq!(st.view.len(), 10, "s0020..s0029");
+        update(&mut st, press(KeyCode::Enter));
+        assert!(st.filter_input.is_none());
+        assert_eq!(st.filter, "s002");
+        update(&mut st, press(KeyCode::Char('r')));
+        assert_eq!(st.selected_row().unwrap().name, "s0029");
+        update(&mut st, press(KeyCode::Char('s')));
+        assert_eq!(st.sort, SortKey::Backend);
+    }
+
+    #[test]
+    fn key_releases_are_ignored() {
+        let mut st = state_with(3);
+        let mut ev = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+        ev.kind = KeyEventKind::Release;
+        update(&mut st, Msg::Key(ev));
+        assert_eq!(st.selected, 0);
+    }
+}
