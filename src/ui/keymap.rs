@@ -635,6 +635,33 @@ impl Keymap {
     }
 }
 
+/// The key tables as Markdown, for docs/tui.md (a test keeps the two equal).
+pub fn markdown(keymap: &Keymap) -> String {
+    let mut out = String::new();
+    for ctx in Context::ALL {
+        out.push_str(&format!(
+            "\n**{}** (`[{}]` in keys.toml)\n\n",
+            ctx.title(),
+            ctx.key()
+        ));
+        out.push_str("| Keys | Action | Does |\n|---|---|---|\n");
+        for b in keymap.bindings(ctx) {
+            let keys = b
+                .keys
+                .iter()
+                .map(|k| format!("`{}`", k.to_string().replace('|', "\\|")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            out.push_str(&format!(
+                "| {keys} | `{}` | {} |\n",
+                b.action.key(),
+                b.action.describe()
+            ));
+        }
+    }
+    out
+}
+
 fn duplicate_key(table: &[Binding]) -> Option<Key> {
     let mut seen = std::collections::HashSet::new();
     table
