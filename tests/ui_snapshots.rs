@@ -257,3 +257,65 @@ async fn light_theme_colours_reach_the_cells() {
     assert_eq!(cell.bg, Color::Reset);
     assert!(cell.modifier.contains(Modifier::REVERSED));
 }
+
+/// Under NO_COLOR the escape codes reaching a real terminal emulator still reverse the
+/// selection (crossterm turns suppressed colours into resets, which must not wipe it).
+#[test]
+fn no_color_keeps_the_selection_reversed_on_a_terminal_emulator() {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{Terminal, TerminalOptions, Viewport};
+
+    /// The bytes the app writes, shared with the test.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let mut h = Harness::new();
+    h.theme = Theme::default_theme(ColorDepth::Never);
+    let out = Shared::default();
+    let backend = CrosstermBackend::new(out.clone());
+    let options = TerminalOptions {
+        viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+    };
+    let mut term = Terminal::with_options(backend, options).unwrap();
+    term.draw(|f| tgsess::ui::view::render(&h.st, &h.theme, f))
+        .unwrap();
+    let bytes = out.0.lock().unwrap().clone();
+    let mut vt = vt100::Parser::new(24, 80, 0);
+    vt.process(&bytes);
+    let screen = vt.screen();
+    assert!(
+        screen.contents().contains("▶ alice"),
+        "{}",
+        screen.contents()
+    );
+    for col in [1u16, 3, 20, 60] {
+        let cell = screen.cell(3, col).unwrap();
+        assert!(
+            cell.inverse(),
+            "column {col} of the selected row is reversed"
+        );
+        assert_eq!(cell.fgcolor(), vt100::Color::Default);
+        assert_eq!(cell.bgcolor(), vt100::Color::Default);
+    }
+    assert!(!screen.cell(4, 3).unwrap().inverse(), "the next row is not");
+    // And not a single colour anywhere on screen.
+    for row in 0..24 {
+        for col in 0..80 {
+            let c = screen.cell(row, col).unwrap();
+            assert_eq!(
+                (c.fgcolor(), c.bgcolor()),
+                (vt100::Color::Default, vt100::Color::Default)
+            );
+        }
+    }
+}
