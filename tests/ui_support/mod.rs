@@ -216,6 +216,22 @@ impl Harness {
         h
     }
 
+    /// The readable fixture sessions written as real files in the directory, listed from it.
+    pub fn on_disk() -> Harness {
+        let mut h = Harness::empty();
+        for row in fixture_rows() {
+            let (Some(path), Some(session), Some(format)) = (&row.path, &row.session, row.format)
+            else {
+                continue;
+            };
+            let file = h.dir.path().join(path.file_name().unwrap());
+            tgsess::store::write_file(&file, session, format.writer()).unwrap();
+        }
+        let rows = tgsess::ui::effects::list_rows(&SessionDir::new(h.dir.path())).unwrap();
+        h.st.set_rows(rows, None);
+        h
+    }
+
     pub fn empty() -> Harness {
         let (fake, inner) = Fake::new();
         let dir = tempfile::tempdir().unwrap();

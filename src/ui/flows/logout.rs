@@ -75,6 +75,8 @@ impl Pane for LogoutPane {
                     }),
                 ),
                 Cmd::Notice(Notice::ok(format!("logged out: {}", self.who))),
+                // The account layer forgets the key in the file: show what is stored now.
+                Cmd::Reload,
                 Cmd::Close,
             ],
             Outcome::LoggedOut(Err(e)) => {
