@@ -23,7 +23,7 @@ fn session(i: usize) -> Session {
     home.port = Some(443);
     home.auth_key = Some(AuthKey::new([(i % 251) as u8; 256]));
     s.user_id = Some(100_000 + i as i64);
-    s.is_bot = Some(i % 10 == 0);
+    s.is_bot = Some(i.is_multiple_of(10));
     s.api_id = Some(1);
     s.test_mode = Some(false);
     s.user = Some(SelfUser {
@@ -45,8 +45,17 @@ fn populate(dir: &std::path::Path) {
     ];
     for i in 0..SESSIONS {
         let format = formats[i % formats.len()];
-        let ext = if format.backend() == store::BackendKind::Sqlite { "session" } else { "string" };
-        store::write_file(&dir.join(format!("account-{i:04}.{ext}")), &session(i), format).unwrap();
+        let ext = if format.backend() == store::BackendKind::Sqlite {
+            "session"
+        } else {
+            "string"
+        };
+        store::write_file(
+            &dir.join(format!("account-{i:04}.{ext}")),
+            &session(i),
+            format,
+        )
+        .unwrap();
     }
 }
 
@@ -68,7 +77,9 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("ui");
     group.sample_size(20);
-    group.bench_function("first_frame_1000_sessions", |b| b.iter(|| first_frame(&dir, &theme)));
+    group.bench_function("first_frame_1000_sessions", |b| {
+        b.iter(|| first_frame(&dir, &theme))
+    });
     group.finish();
 
     let mut st = AppState::new(Keymap::default(), Mode::default());

@@ -160,12 +160,11 @@ impl Tui {
                 self.screen()
             );
             // Block on output (or its end) rather than sleeping.
-            match self
+            if let Ok(bytes) = self
                 .output
                 .recv_timeout(left.min(Duration::from_millis(200)))
             {
-                Ok(bytes) => self.parser.process(&bytes),
-                Err(_) => {}
+                self.parser.process(&bytes);
             }
         }
     }

@@ -58,12 +58,12 @@ pub fn parse(text: &str) -> Result<UiConfig, String> {
 pub fn load() -> (UiConfig, Vec<String>) {
     let mut notices = Vec::new();
     let mut cfg = UiConfig::default();
-    if let Some(path) = config_dir().map(|d| d.join("config.toml")) {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            match parse(&text) {
-                Ok(c) => cfg = c,
-                Err(e) => notices.push(format!("{}: {e}", path.display())),
-            }
+    if let Some(path) = config_dir().map(|d| d.join("config.toml"))
+        && let Ok(text) = std::fs::read_to_string(&path)
+    {
+        match parse(&text) {
+            Ok(c) => cfg = c,
+            Err(e) => notices.push(format!("{}: {e}", path.display())),
         }
     }
     if let Some(id) = std::env::var("TGSESS_API_ID")
@@ -72,10 +72,10 @@ pub fn load() -> (UiConfig, Vec<String>) {
     {
         cfg.api_id = Some(id);
     }
-    if let Ok(hash) = std::env::var("TGSESS_API_HASH") {
-        if !hash.is_empty() {
-            cfg.api_hash = Some(hash);
-        }
+    if let Ok(hash) = std::env::var("TGSESS_API_HASH")
+        && !hash.is_empty()
+    {
+        cfg.api_hash = Some(hash);
     }
     (cfg, notices)
 }

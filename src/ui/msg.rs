@@ -17,7 +17,9 @@ pub struct ReqId {
     pub seq: u64,
 }
 
+/// Moved once through a channel, so the large `Done` variant is not boxed.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
     Paste(String),

@@ -179,19 +179,19 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
         }
         Action::Refresh => {
             let mut fx = vec![load(st)];
-            if let Some(row) = st.selected_row() {
-                if let Some(account) = row.as_account().filter(|a| a.session.has_key()) {
-                    let key = row.key();
-                    st.app_seq += 1;
-                    st.app_requests.insert(st.app_seq, key);
-                    fx.push(Effect::GetMe {
-                        req: ReqId {
-                            pane: 0,
-                            seq: st.app_seq,
-                        },
-                        account: Box::new(account),
-                    });
-                }
+            if let Some(row) = st.selected_row()
+                && let Some(account) = row.as_account().filter(|a| a.session.has_key())
+            {
+                let key = row.key();
+                st.app_seq += 1;
+                st.app_requests.insert(st.app_seq, key);
+                fx.push(Effect::GetMe {
+                    req: ReqId {
+                        pane: 0,
+                        seq: st.app_seq,
+                    },
+                    account: Box::new(account),
+                });
             }
             return fx;
         }

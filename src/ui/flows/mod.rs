@@ -27,7 +27,9 @@ use super::state::{Known, Mode, Notice, SessionRow};
 use super::theme::Theme;
 use crate::store::Format;
 
-/// What a pane asks the app to do.
+/// What a pane asks the app to do. Short-lived and moved once, so the large `Saved` variant
+/// is not boxed.
+#[allow(clippy::large_enum_variant)]
 pub enum Cmd {
     Run(Effect),
     /// Close this pane (its tasks are cancelled).

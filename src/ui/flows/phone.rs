@@ -69,10 +69,8 @@ impl PhonePane {
         if self.reqs.busy() || self.saving {
             return Vec::new();
         }
-        if let Some(e) = &self.error {
-            if e.blocks(now) {
-                return Vec::new();
-            }
+        if self.error.as_ref().is_some_and(|e| e.blocks(now)) {
+            return Vec::new();
         }
         self.error = None;
         let login = self.id;
@@ -204,7 +202,11 @@ impl Pane for PhonePane {
         let now = cx.now;
         match outcome {
             Outcome::SentCode(Ok(sent)) => self.code_sent(sent, now),
-            Outcome::SignIn(Ok(SignInOutcome::Done(result))) | Outcome::LoggedIn(Ok(result)) => {
+            Outcome::SignIn(Ok(SignInOutcome::Done(result))) => {
+                self.saving = true;
+                return vec![save_login(&mut self.reqs, now, *result, &self.target)];
+            }
+            Outcome::LoggedIn(Ok(result)) => {
                 self.saving = true;
                 return vec![save_login(&mut self.reqs, now, result, &self.target)];
             }

@@ -201,7 +201,7 @@ impl Pane for QrPane {
             self.waiting_scan = None;
             return match outcome {
                 Outcome::QrScanned(Ok(QrOutcome::Done(result))) => {
-                    vec![save_login(&mut self.reqs, now, result, &self.target)]
+                    vec![save_login(&mut self.reqs, now, *result, &self.target)]
                 }
                 Outcome::QrScanned(Ok(QrOutcome::PasswordRequired { hint })) => {
                     self.password_step = true;

@@ -336,7 +336,7 @@ impl AccountService for Fake {
                         hint: w.users[i].hint.clone(),
                     })
                 }
-                Some(i) => Ok(SignInOutcome::Done(done(&w.users[i]))),
+                Some(i) => Ok(SignInOutcome::Done(Box::new(done(&w.users[i])))),
             }
         })
     }
@@ -425,7 +425,7 @@ impl AccountService for Fake {
                                 hint: w.users[i].hint.clone(),
                             });
                         }
-                        return Ok(QrOutcome::Done(done(&w.users[i])));
+                        return Ok(QrOutcome::Done(Box::new(done(&w.users[i]))));
                     }
                 }
                 if rx.changed().await.is_err() {

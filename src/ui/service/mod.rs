@@ -142,7 +142,7 @@ pub struct LoginResult {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignInOutcome {
-    Done(LoginResult),
+    Done(Box<LoginResult>),
     SignUpRequired { terms: Option<String> },
     PasswordRequired { hint: Option<String> },
 }
@@ -156,7 +156,7 @@ pub struct QrToken {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QrOutcome {
-    Done(LoginResult),
+    Done(Box<LoginResult>),
     PasswordRequired { hint: Option<String> },
 }
 
