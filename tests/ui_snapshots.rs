@@ -11,7 +11,7 @@ use tgsess::ui::theme::{ColorDepth, Theme};
 use ui_support::*;
 
 fn snap(h: &Harness, name: &str) {
-    for (w, ht) in [(80u16, 24u16), (120, 40)] {
+    for (w, ht) in [(80u16, 24u16), (120, 40), (60, 16)] {
         let term = h.terminal(w, ht);
         insta::assert_snapshot!(format!("{name}_{w}x{ht}"), term.backend());
     }
