@@ -1,14 +1,18 @@
-//! The TUI's configuration: `config.toml` (theme, colour depth, api_id/api_hash) and
-//! `keys.toml` in the config folder, plus the environment. Problems become notices.
+//! The TUI's own settings: `tui.toml` in the config folder (theme, colour depth) and
+//! `keys.toml` beside it. Problems become notices; nothing here stops the app.
+//! (`config.toml` belongs to the account layer: api_id, api_hash, proxy.)
 
 use std::path::PathBuf;
 
-#[derive(Clone, Debug, Default)]
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct UiConfig {
+    /// A theme name or a path to a theme file.
     pub theme: Option<String>,
+    /// `auto`, `truecolor`, `256`, `16` or `never`.
     pub color: Option<String>,
-    pub api_id: Option<i32>,
-    pub api_hash: Option<String>,
 }
 
 /// `TGSESS_CONFIG_DIR`, else the platform config folder (`~/.config/tgsess`).
@@ -32,68 +36,41 @@ pub fn state_dir() -> Option<PathBuf> {
     )
 }
 
-/// Parses `config.toml` text; unknown keys are ignored (other parts of tgsess read it too).
 pub fn parse(text: &str) -> Result<UiConfig, String> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
-    let section = |name: &str| table.get(name).and_then(|v| v.as_table());
-    let get = |key: &str| {
-        table
-            .get(key)
-            .or_else(|| section("telegram").and_then(|t| t.get(key)))
-            .or_else(|| section("api").and_then(|t| t.get(key)))
-            .or_else(|| section("ui").and_then(|t| t.get(key)))
-    };
-    let string = |key: &str| get(key).and_then(|v| v.as_str()).map(str::to_string);
-    Ok(UiConfig {
-        theme: string("theme"),
-        color: string("color"),
-        api_id: get("api_id")
-            .and_then(|v| v.as_integer())
-            .and_then(|n| i32::try_from(n).ok()),
-        api_hash: string("api_hash"),
-    })
+    toml::from_str(text).map_err(|e| e.message().to_string())
 }
 
-/// Reads the config file and the environment (`TGSESS_API_ID`, `TGSESS_API_HASH`).
+/// Reads `tui.toml`; a missing file is the default.
 pub fn load() -> (UiConfig, Vec<String>) {
-    let mut notices = Vec::new();
-    let mut cfg = UiConfig::default();
-    if let Some(path) = config_dir().map(|d| d.join("config.toml"))
-        && let Ok(text) = std::fs::read_to_string(&path)
-    {
-        match parse(&text) {
-            Ok(c) => cfg = c,
-            Err(e) => notices.push(format!("{}: {e}", path.display())),
-        }
+    let Some(path) = config_dir().map(|d| d.join("tui.toml")) else {
+        return (UiConfig::default(), Vec::new());
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match parse(&text) {
+            Ok(c) => (c, Vec::new()),
+            Err(e) => (
+                UiConfig::default(),
+                vec![format!("{}: {e}", path.display())],
+            ),
+        },
+        Err(_) => (UiConfig::default(), Vec::new()),
     }
-    if let Some(id) = std::env::var("TGSESS_API_ID")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        cfg.api_id = Some(id);
-    }
-    if let Ok(hash) = std::env::var("TGSESS_API_HASH")
-        && !hash.is_empty()
-    {
-        cfg.api_hash = Some(hash);
-    }
-    (cfg, notices)
 }
 
-/// The message shown when neither api credentials nor `--sandbox` are given.
+/// The status-line hint when neither api credentials nor `--sandbox` are given.
 pub const API_MISSING: &str =
-    "set TGSESS_API_ID/TGSESS_API_HASH (my.telegram.org) or try `tgsess --sandbox`";
+    "set TG_API_ID/TG_API_HASH (my.telegram.org) or try `tgsess --sandbox`";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn reads_top_level_and_sections() {
-        let c = parse("theme = \"light\"\n[telegram]\napi_id = 42\napi_hash = \"abc\"\n").unwrap();
+    fn reads_theme_and_colour_and_rejects_unknown_keys() {
+        let c = parse("theme = \"light\"\ncolor = \"16\"\n").unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
-        assert_eq!(c.api_id, Some(42));
-        assert_eq!(c.api_hash.as_deref(), Some("abc"));
+        assert_eq!(c.color.as_deref(), Some("16"));
         assert!(parse("theme = ").is_err());
+        assert!(parse("colour = \"16\"").unwrap_err().contains("colour"));
     }
 }

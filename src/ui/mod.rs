@@ -1,6 +1,7 @@
 //! The full-screen TUI: one state, messages, one `update`, effects run as tasks, pure views.
 //! See `docs/tui.md`.
 
+pub mod backend;
 pub mod config;
 pub mod effects;
 pub mod flows;
@@ -26,6 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::GlobalArgs;
 use crate::store::dir::SessionDir;
+use backend::Backend;
 use effects::{Effect, Runner};
 use keymap::Keymap;
 use msg::Msg;
@@ -34,9 +36,7 @@ use state::{AppState, Mode, Notice};
 use theme::{ColorDepth, Theme};
 
 pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
-    let dir = SessionDir::resolve(global.dir.as_deref());
     let log_path = logging::init(global.log_level.as_deref());
-    tracing::info!(dir = %dir.root().display(), "tgsess TUI starting");
     let (cfg, mut notices) = config::load();
     let cfg_dir = config::config_dir();
 
@@ -60,24 +60,6 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
     {
         notices.extend(keymap.apply_overrides(&text));
     }
-
-    let sandbox = global.sandbox || global.sandbox_state.is_some();
-    let api_configured = cfg.api_id.is_some() && cfg.api_hash.is_some();
-    let mode = Mode {
-        dir_label: dir.root().display().to_string(),
-        demo_accounts: Vec::new(),
-        sandbox,
-        api_missing: (!sandbox && !api_configured).then(|| config::API_MISSING.to_string()),
-    };
-    let service: Arc<dyn AccountService> = Arc::new(service::Unavailable(
-        "account operations are not available in this build yet (the Telegram layer is not merged)"
-            .into(),
-    ));
-
-    let mut st = AppState::new(keymap, mode);
-    if let Some(n) = notices.first() {
-        st.notice = Some(Notice::warn(n.clone()));
-    }
     for n in &notices {
         tracing::warn!("{n}");
     }
@@ -89,7 +71,23 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let code = rt.block_on(event_loop(st, theme, service, dir))?;
+    let code = rt.block_on(async {
+        let backend = Backend::connect(global).await?;
+        tracing::info!(dir = %backend.dir.root().display(), sandbox = backend.sandbox, "tgsess TUI starting");
+        let mode = Mode {
+            dir_label: backend.dir.root().display().to_string(),
+            demo_accounts: backend.demo_accounts.clone(),
+            sandbox: backend.sandbox,
+            api_missing: backend.api_missing.clone(),
+        };
+        let mut st = AppState::new(keymap, mode);
+        if let Some(n) = notices.first() {
+            st.notice = Some(Notice::warn(n.clone()));
+        }
+        let result = event_loop(st, theme, Arc::clone(&backend.service), backend.dir.clone()).await;
+        backend.stop().await;
+        result
+    })?;
     // Dropping the runtime waits for blocking store writes, so atomic writes finish.
     drop(rt);
     Ok(code)
