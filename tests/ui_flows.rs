@@ -513,3 +513,31 @@ async fn typing_q_into_a_field_never_quits_and_ctrl_c_always_does() {
     h.press(ctrl('c'));
     assert!(h.st.quit);
 }
+
+#[tokio::test]
+async fn forking_an_account_with_2fa_asks_for_the_password() {
+    let mut h = Harness::new();
+    h.press(ch('j')); // bob
+    h.press(ch('c'));
+    h.press(key(KeyCode::Right));
+    h.enter();
+    h.step("clone/fork_password").await;
+    assert!(h.screen(100, 30).contains("Hint: the usual"));
+    h.type_str("nope");
+    h.enter();
+    h.idle().await;
+    assert!(h.screen(100, 30).contains("error: wrong password"));
+    for _ in 0..4 {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("hunter2");
+    h.enter();
+    closed(&mut h).await;
+    // A Telethon string like the source; it keeps no user id, so who it is comes from the fork.
+    let fork = store::read_file(&h.dir.path().join("bob-copy.string")).unwrap();
+    assert_eq!(fork.format, Format::TelethonString);
+    assert_eq!(selected_name(&h), "bob-copy");
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(h.st.account_label(row).as_deref(), Some("Bob"));
+    assert!(h.fake.calls().contains(&"end_login".to_string()));
+}

@@ -120,8 +120,8 @@ pub enum Effect {
     },
     Fork {
         req: ReqId,
+        login: LoginId,
         account: Box<Account>,
-        target: SaveTarget,
     },
     GetMe {
         req: ReqId,
@@ -279,19 +279,10 @@ impl Runner {
             }),
             Effect::Fork {
                 req,
+                login,
                 account,
-                target,
             } => self.spawn(req, async move {
-                match svc.fork(*account).await {
-                    Ok(result) => match save_async(dir, target, result.session).await {
-                        Outcome::Saved(Ok(mut row)) => {
-                            row.learned = Some(result.me);
-                            Outcome::Saved(Ok(row))
-                        }
-                        other => other,
-                    },
-                    Err(e) => Outcome::Cloned(Err(e)),
-                }
+                Outcome::Forked(svc.fork(login, *account).await)
             }),
             Effect::ReadImport { req, source } => self.blocking(req, move || {
                 Outcome::Parsed(match source {

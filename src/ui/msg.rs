@@ -3,7 +3,7 @@
 use crossterm::event::KeyEvent;
 
 use super::service::{
-    Authorization, LoginResult, Me, PasswordInfo, QrOutcome, QrToken, SentCode, ServiceError,
+    Authorization, LoginOutcome, LoginResult, Me, PasswordInfo, QrToken, SentCode, ServiceError,
     SignInOutcome, TwoFaOutcome,
 };
 use super::state::SessionRow;
@@ -39,7 +39,7 @@ pub enum Outcome {
     SignIn(R<SignInOutcome>),
     LoggedIn(R<LoginResult>),
     QrToken(R<QrToken>),
-    QrScanned(R<QrOutcome>),
+    QrScanned(R<LoginOutcome>),
     DemoScanned(R<()>),
     PasswordInfo(R<PasswordInfo>),
     TwoFaEdited(R<TwoFaOutcome>),
@@ -53,4 +53,5 @@ pub enum Outcome {
     Parsed(Result<Loaded, String>),
     Exported(Result<SecretString, String>),
     Cloned(R<Session>),
+    Forked(R<LoginOutcome>),
 }

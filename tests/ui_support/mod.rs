@@ -19,6 +19,7 @@ use tgsess::store::{Format, Loaded, PyrogramStringLayout, SelfUser, Session};
 use tgsess::ui::effects::{Effect, Runner};
 use tgsess::ui::keymap::Keymap;
 use tgsess::ui::msg::Msg;
+use tgsess::ui::service::AccountService;
 use tgsess::ui::service::fake::{Fake, FakeService};
 use tgsess::ui::state::{AppState, Mode, SessionRow};
 use tgsess::ui::theme::{ColorDepth, Theme};
@@ -233,10 +234,16 @@ impl Harness {
     }
 
     pub fn empty() -> Harness {
-        let (fake, inner) = Fake::new();
+        let (fake, _) = Fake::new();
+        Harness::with_service(Arc::new(fake.clone()), fake.0)
+    }
+
+    /// An empty list whose network calls go to `service` (e.g. the sandbox-backed one).
+    pub fn with_service(service: Arc<dyn AccountService>, fake: Arc<FakeService>) -> Harness {
+        let inner = fake;
         let dir = tempfile::tempdir().unwrap();
         let (tx, rx) = unbounded_channel();
-        let runner = Runner::new(Arc::new(fake), SessionDir::new(dir.path()), tx);
+        let runner = Runner::new(service, SessionDir::new(dir.path()), tx);
         let mut st = AppState::new(Keymap::default(), mode());
         st.loading = false;
         let mut h = Harness {

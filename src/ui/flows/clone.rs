@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 
 use super::{
     Cmd, Cx, Pane, PaneError, Requests, STORAGE_CHOICES, ViewCx, check_new_name, on_saved,
-    storage_label,
+    save_login, storage_label,
 };
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::Account;
+use crate::ui::service::{Account, LoginOutcome};
 use crate::ui::state::SessionRow;
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
@@ -27,6 +27,10 @@ pub struct ClonePane {
     name: Form,
     reqs: Requests,
     error: Option<PaneError>,
+    /// Where the fork goes, once started.
+    target: Option<SaveTarget>,
+    /// The account's 2FA password, when the fork asks for it (and its hint).
+    password: Option<(Form, Option<String>)>,
 }
 
 impl ClonePane {
@@ -60,6 +64,8 @@ impl ClonePane {
             name: Form::new(vec![Field::text("Name").with_value(&name)]),
             reqs: Requests::new(id),
             error: None,
+            target: None,
+            password: None,
         })
     }
 }
@@ -70,7 +76,9 @@ impl Pane for ClonePane {
     }
 
     fn step(&self) -> String {
-        if self.fork {
+        if self.password.is_some() {
+            "clone/fork_password".into()
+        } else if self.fork {
             "clone/fork".into()
         } else {
             "clone/copy".into()
@@ -78,7 +86,7 @@ impl Pane for ClonePane {
     }
 
     fn context(&self) -> Context {
-        if self.focus == 1 {
+        if self.focus == 1 || self.password.is_some() {
             Context::Form
         } else {
             Context::Chooser
@@ -105,6 +113,14 @@ impl Pane for ClonePane {
                 if self.error.as_ref().is_some_and(|e| e.blocks(cx.now)) {
                     return Vec::new();
                 }
+                if let Some((form, _)) = &self.password {
+                    self.error = None;
+                    return vec![Cmd::Run(Effect::CheckPassword {
+                        req: self.reqs.start(cx.now),
+                        login: self.id,
+                        password: form.secret(0),
+                    })];
+                }
                 let name = self.name.value(0).trim().to_string();
                 if let Err(e) = check_new_name(&name, cx.rows) {
                     self.error = Some(PaneError::text(e));
@@ -118,10 +134,11 @@ impl Pane for ClonePane {
                 let req = self.reqs.start(cx.now);
                 let account = Box::new(self.account.clone());
                 let effect = if self.fork {
+                    self.target = Some(target);
                     Effect::Fork {
                         req,
+                        login: self.id,
                         account,
-                        target,
                     }
                 } else {
                     Effect::CopyClone {
@@ -140,14 +157,18 @@ impl Pane for ClonePane {
     }
 
     fn on_key(&mut self, ev: &KeyEvent) -> Vec<Cmd> {
-        if self.focus == 1 {
+        if let Some((form, _)) = &mut self.password {
+            form.handle_key(ev);
+        } else if self.focus == 1 {
             self.name.handle_key(ev);
         }
         Vec::new()
     }
 
     fn on_paste(&mut self, text: &str) {
-        if self.focus == 1 {
+        if let Some((form, _)) = &mut self.password {
+            form.paste(text);
+        } else if self.focus == 1 {
             self.name.paste(text);
         }
     }
@@ -156,13 +177,32 @@ impl Pane for ClonePane {
         if !self.reqs.take(seq) {
             return Vec::new();
         }
-        match outcome {
-            Outcome::Saved(result) => on_saved(result, &mut self.error),
-            Outcome::Cloned(Err(e)) => {
+        let target = self.target.clone();
+        match (outcome, target) {
+            (Outcome::Saved(result), _) => on_saved(result, &mut self.error),
+            (Outcome::Forked(Ok(LoginOutcome::Done(result))), Some(t)) => {
+                vec![save_login(&mut self.reqs, cx.now, *result, &t)]
+            }
+            (Outcome::LoggedIn(Ok(result)), Some(t)) => {
+                vec![save_login(&mut self.reqs, cx.now, result, &t)]
+            }
+            (Outcome::Forked(Ok(LoginOutcome::PasswordRequired { hint })), _) => {
+                self.password = Some((Form::new(vec![Field::secret("Password")]), hint));
+                Vec::new()
+            }
+            (Outcome::Cloned(Err(e)) | Outcome::Forked(Err(e)) | Outcome::LoggedIn(Err(e)), _) => {
                 self.error = Some(PaneError::service(&e, cx.now));
                 Vec::new()
             }
             _ => Vec::new(),
+        }
+    }
+
+    fn on_close(&mut self) -> Vec<Effect> {
+        if self.fork {
+            vec![Effect::EndLogin { login: self.id }]
+        } else {
+            Vec::new()
         }
     }
 
@@ -175,6 +215,26 @@ impl Pane for ClonePane {
     }
 
     fn render(&self, f: &mut Frame, area: Rect, v: &ViewCx) {
+        if let Some((form, hint)) = &self.password {
+            let mut lines = vec![
+                modal::muted(format!("Fork of {}", crate::ui::text::clean(&self.who)), v),
+                modal::plain("The new login needs the account's 2FA password.", v),
+                modal::muted(
+                    format!(
+                        "Hint: {}",
+                        crate::ui::text::clean(hint.as_deref().unwrap_or("none"))
+                    ),
+                    v,
+                ),
+                modal::plain("", v),
+            ];
+            let (mut fl, cursor) = modal::form_lines(form, v, lines.len() as u16);
+            lines.append(&mut fl);
+            lines.extend(modal::busy_line(&self.reqs, "checking", v));
+            lines.extend(modal::error_line(&self.error, v));
+            modal::draw_pane(f, area, "Clone a session", 70, lines, cursor, v);
+            return;
+        }
         let mode = if self.fork {
             "fork: a new authorization"
         } else {

@@ -11,7 +11,7 @@ use crate::secret::SecretString;
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::QrOutcome;
+use crate::ui::service::LoginOutcome;
 use crate::ui::theme::Role;
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
@@ -200,10 +200,10 @@ impl Pane for QrPane {
         if self.waiting_scan == Some(seq) {
             self.waiting_scan = None;
             return match outcome {
-                Outcome::QrScanned(Ok(QrOutcome::Done(result))) => {
+                Outcome::QrScanned(Ok(LoginOutcome::Done(result))) => {
                     vec![save_login(&mut self.reqs, now, *result, &self.target)]
                 }
-                Outcome::QrScanned(Ok(QrOutcome::PasswordRequired { hint })) => {
+                Outcome::QrScanned(Ok(LoginOutcome::PasswordRequired { hint })) => {
                     self.password_step = true;
                     self.hint = hint;
                     Vec::new()

@@ -407,7 +407,7 @@ impl AccountService for Fake {
         })
     }
 
-    fn qr_wait(&self, login: LoginId) -> Fut<QrOutcome> {
+    fn qr_wait(&self, login: LoginId) -> Fut<LoginOutcome> {
         let svc = Arc::clone(&self.0);
         if let Err(e) = svc.begin("qr_wait") {
             return Box::pin(async move { Err(e) });
@@ -421,11 +421,11 @@ impl AccountService for Fake {
                     if let Some(i) = scanned {
                         if w.users[i].password.is_some() {
                             w.logins.entry(login).or_default().password_user = Some(i);
-                            return Ok(QrOutcome::PasswordRequired {
+                            return Ok(LoginOutcome::PasswordRequired {
                                 hint: w.users[i].hint.clone(),
                             });
                         }
-                        return Ok(QrOutcome::Done(Box::new(done(&w.users[i]))));
+                        return Ok(LoginOutcome::Done(Box::new(done(&w.users[i]))));
                     }
                 }
                 if rx.changed().await.is_err() {
@@ -553,10 +553,16 @@ impl AccountService for Fake {
         self.0.respond("copy_clone", move |_| Ok(account.session))
     }
 
-    fn fork(&self, account: Account) -> Fut<LoginResult> {
+    fn fork(&self, login: LoginId, account: Account) -> Fut<LoginOutcome> {
         self.0.respond("fork", move |w| {
             let i = account_user(w, &account)?;
-            Ok(done(&w.users[i]))
+            if w.users[i].password.is_some() {
+                w.logins.entry(login).or_default().password_user = Some(i);
+                return Ok(LoginOutcome::PasswordRequired {
+                    hint: w.users[i].hint.clone(),
+                });
+            }
+            Ok(LoginOutcome::Done(Box::new(done(&w.users[i]))))
         })
     }
 

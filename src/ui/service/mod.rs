@@ -155,7 +155,9 @@ pub struct QrToken {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum QrOutcome {
+/// A QR scan or a fork: logged in, or the account's 2FA password is needed next
+/// (`check_password` on the same login).
+pub enum LoginOutcome {
     Done(Box<LoginResult>),
     PasswordRequired { hint: Option<String> },
 }
@@ -216,7 +218,7 @@ pub trait AccountService: Send + Sync + 'static {
     fn bot_sign_in(&self, login: LoginId, token: SecretString) -> Fut<LoginResult>;
     fn qr_export(&self, login: LoginId) -> Fut<QrToken>;
     /// Resolves once the current token has been scanned (or fails).
-    fn qr_wait(&self, login: LoginId) -> Fut<QrOutcome>;
+    fn qr_wait(&self, login: LoginId) -> Fut<LoginOutcome>;
     /// Sandbox only: the demo phone scans `url`.
     fn demo_scan(&self, url: SecretString) -> Fut<()>;
     /// Forgets a login's client (pane closed or finished).
@@ -230,8 +232,9 @@ pub trait AccountService: Send + Sync + 'static {
     fn terminate(&self, account: Account, hash: Option<i64>) -> Fut<()>;
     /// The session a copy-clone writes: the same keys (shared authorization).
     fn copy_clone(&self, account: Account) -> Fut<Session>;
-    /// A new authorization for the same account (fork).
-    fn fork(&self, account: Account) -> Fut<LoginResult>;
+    /// A new authorization for the same account (fork), as login `login`; a 2FA password,
+    /// if asked for, goes to `check_password`.
+    fn fork(&self, login: LoginId, account: Account) -> Fut<LoginOutcome>;
     fn get_me(&self, account: Account) -> Fut<Me>;
 }
 
@@ -267,7 +270,7 @@ impl AccountService for Unavailable {
     fn qr_export(&self, _: LoginId) -> Fut<QrToken> {
         self.fail()
     }
-    fn qr_wait(&self, _: LoginId) -> Fut<QrOutcome> {
+    fn qr_wait(&self, _: LoginId) -> Fut<LoginOutcome> {
         self.fail()
     }
     fn demo_scan(&self, _: SecretString) -> Fut<()> {
@@ -296,7 +299,7 @@ impl AccountService for Unavailable {
         // Copying needs no network: the same keys, written again.
         Box::pin(async move { Ok(account.session) })
     }
-    fn fork(&self, _: Account) -> Fut<LoginResult> {
+    fn fork(&self, _: LoginId, _: Account) -> Fut<LoginOutcome> {
         self.fail()
     }
     fn get_me(&self, _: Account) -> Fut<Me> {
