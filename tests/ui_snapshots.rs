@@ -319,3 +319,15 @@ fn no_color_keeps_the_selection_reversed_on_a_terminal_emulator() {
         }
     }
 }
+
+#[tokio::test]
+async fn help_lists_the_demo_accounts_first_in_sandbox_mode() {
+    let mut h = Harness::new();
+    h.st.mode.sandbox = true;
+    h.st.mode.demo_accounts = vec![
+        "+9996621111  Alice Sandbox: plain phone login on DC 2 (code 22222)".into(),
+        "bot token 123456:SANDBOX-demo-bot-token: bot login with a token".into(),
+    ];
+    h.press(ch('?'));
+    insta::assert_snapshot!("help_sandbox_80x24", h.terminal(80, 24).backend());
+}

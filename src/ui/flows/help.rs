@@ -24,9 +24,19 @@ impl HelpPane {
     }
 }
 
-/// Every binding of every context, plus the demo accounts in sandbox mode.
+/// The demo accounts in sandbox mode, then every binding of every context.
 pub fn help_lines(keymap: &Keymap, mode: &Mode, v: &ViewCx) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
+    // In sandbox mode the demo accounts come first: they are what a newcomer needs.
+    if !mode.demo_accounts.is_empty() {
+        lines.push(Line::styled(
+            "Sandbox demo accounts (n to log in)",
+            v.theme.style(Role::Title),
+        ));
+        for d in &mode.demo_accounts {
+            lines.push(Line::styled(format!("  {d}"), v.theme.style(Role::Base)));
+        }
+    }
     for ctx in Context::ALL {
         if ctx == Context::Help {
             continue;
@@ -49,15 +59,6 @@ pub fn help_lines(keymap: &Keymap, mode: &Mode, v: &ViewCx) -> Vec<Line<'static>
                 ),
                 Span::styled(b.action.describe().to_string(), v.theme.style(Role::Base)),
             ]));
-        }
-    }
-    if !mode.demo_accounts.is_empty() {
-        lines.push(Line::styled(
-            "Sandbox demo accounts",
-            v.theme.style(Role::Title),
-        ));
-        for d in &mode.demo_accounts {
-            lines.push(Line::styled(format!("  {d}"), v.theme.style(Role::Base)));
         }
     }
     lines
