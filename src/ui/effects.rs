@@ -150,6 +150,41 @@ pub enum Effect {
     Quit,
 }
 
+impl Effect {
+    /// The effect's kind, for the log (never its data: numbers, codes and keys stay out).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::LoadSessions { .. } => "LoadSessions",
+            Effect::SendCode { .. } => "SendCode",
+            Effect::ResendCode { .. } => "ResendCode",
+            Effect::SignIn { .. } => "SignIn",
+            Effect::SignUp { .. } => "SignUp",
+            Effect::CheckPassword { .. } => "CheckPassword",
+            Effect::BotSignIn { .. } => "BotSignIn",
+            Effect::QrExport { .. } => "QrExport",
+            Effect::QrWait { .. } => "QrWait",
+            Effect::DemoScan { .. } => "DemoScan",
+            Effect::EndLogin { .. } => "EndLogin",
+            Effect::SaveLogin { .. } => "SaveLogin",
+            Effect::PasswordInfo { .. } => "PasswordInfo",
+            Effect::EditTwoFa { .. } => "EditTwoFa",
+            Effect::ConfirmEmail { .. } => "ConfirmEmail",
+            Effect::LogOut { .. } => "LogOut",
+            Effect::Authorizations { .. } => "Authorizations",
+            Effect::Terminate { .. } => "Terminate",
+            Effect::CopyClone { .. } => "CopyClone",
+            Effect::Fork { .. } => "Fork",
+            Effect::GetMe { .. } => "GetMe",
+            Effect::ReadImport { .. } => "ReadImport",
+            Effect::SaveImport { .. } => "SaveImport",
+            Effect::Export { .. } => "Export",
+            Effect::CancelPane { .. } => "CancelPane",
+            Effect::Clipboard(_) => "Clipboard",
+            Effect::Quit => "Quit",
+        }
+    }
+}
+
 pub struct Runner {
     service: Arc<dyn AccountService>,
     dir: SessionDir,
@@ -173,6 +208,7 @@ impl Runner {
 
     /// Starts `effect`. Terminal-level effects (clipboard, quit) are handed back to the caller.
     pub fn run(&mut self, effect: Effect) -> Option<Effect> {
+        tracing::debug!(effect = effect.name(), "run");
         let svc = Arc::clone(&self.service);
         let dir = self.dir.clone();
         match effect {
@@ -314,6 +350,9 @@ impl Runner {
         let tx = self.tx.clone();
         let handle = tokio::spawn(async move {
             let outcome = fut.await;
+            if let Some(problem) = outcome.problem() {
+                tracing::info!(pane = req.pane, %problem, "request failed");
+            }
             let _ = tx.send(Msg::Done(req, outcome));
         });
         self.track(req.pane, handle.abort_handle());
@@ -324,7 +363,11 @@ impl Runner {
         // Store work is blocking I/O: keep it off the async workers. A blocking task cannot be
         // aborted midway, so atomic writes always finish.
         let handle = tokio::task::spawn_blocking(move || {
-            let _ = tx.send(Msg::Done(req, f()));
+            let outcome = f();
+            if let Some(problem) = outcome.problem() {
+                tracing::info!(pane = req.pane, %problem, "store work failed");
+            }
+            let _ = tx.send(Msg::Done(req, outcome));
         });
         self.track(req.pane, handle.abort_handle());
     }

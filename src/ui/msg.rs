@@ -55,3 +55,33 @@ pub enum Outcome {
     Cloned(R<Session>),
     Forked(R<LoginOutcome>),
 }
+
+impl Outcome {
+    /// The error, if the effect failed (for the log: error texts carry no secrets).
+    pub fn problem(&self) -> Option<String> {
+        fn err<T, E: std::fmt::Display>(r: &Result<T, E>) -> Option<String> {
+            r.as_ref().err().map(ToString::to_string)
+        }
+        match self {
+            Outcome::Listed(r) => err(r),
+            Outcome::SentCode(r) => err(r),
+            Outcome::SignIn(r) => err(r),
+            Outcome::LoggedIn(r) => err(r),
+            Outcome::QrToken(r) => err(r),
+            Outcome::QrScanned(r) => err(r),
+            Outcome::DemoScanned(r) => err(r),
+            Outcome::PasswordInfo(r) => err(r),
+            Outcome::TwoFaEdited(r) => err(r),
+            Outcome::EmailConfirmed(r) => err(r),
+            Outcome::LoggedOut(r) => err(r),
+            Outcome::Authorizations(r) => err(r),
+            Outcome::Terminated(r) => err(r),
+            Outcome::Me(r) => err(r),
+            Outcome::Saved(r) => err(r),
+            Outcome::Parsed(r) => err(r),
+            Outcome::Exported(r) => err(r),
+            Outcome::Cloned(r) => err(r),
+            Outcome::Forked(r) => err(r),
+        }
+    }
+}
