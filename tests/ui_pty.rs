@@ -221,3 +221,26 @@ fn sighup_restores_the_terminal() {
     let log = std::fs::read_to_string(t.state_dir.join("tgsess.log")).unwrap();
     assert!(log.contains("SIGHUP"), "{log}");
 }
+
+#[test]
+fn sandbox_phone_login_in_a_real_terminal() {
+    let mut t = Tui::start(&["--sandbox"]);
+    t.wait_for("[sandbox]");
+    t.wait_for("alice-pty");
+    t.send(b"n");
+    t.wait_for("New login");
+    t.send(b"\r");
+    t.wait_for("Log in with a phone number");
+    t.send(b"+9996621111\r");
+    t.wait_for("Code sent");
+    t.send(b"22222\r");
+    t.wait_for("Alice Sandbox");
+    t.wait_for("saved 'session-1'");
+    t.send(b"?");
+    t.wait_for("Sandbox demo accounts");
+    t.send(b"\x1b");
+    t.wait_gone("Help: keys");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
+    assert!(!t.parser.screen().alternate_screen());
+}

@@ -2,6 +2,7 @@
 //! `crate::telegram`; [`fake::FakeService`] scripts results for tests.
 
 pub mod fake;
+pub mod live;
 
 use std::path::PathBuf;
 
