@@ -1,0 +1,156 @@
+//! What the TUI talks to: the session folder and an `AccountService` over `crate::telegram`,
+//! connected to Telegram, to a running sandbox (`--sandbox-state DIR`) or to an in-process
+//! sandbox with the demo accounts (`--sandbox`). Mirrors how the CLI picks them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::cli::GlobalArgs;
+use crate::sandbox::{self as sb, DEMO_ACCOUNTS, Sandbox, SandboxConfig};
+use crate::store::dir::SessionDir;
+use crate::telegram::{self, ApiFlags, ConnectOptions, KeyProvider};
+use crate::ui::service::live::{DemoScan, FreshSession, LiveService};
+use crate::ui::service::{AccountService, Unavailable};
+
+pub struct Backend {
+    pub service: Arc<dyn AccountService>,
+    pub dir: SessionDir,
+    pub sandbox: bool,
+    /// One line per demo account, for the help overlay (sandbox mode).
+    pub demo_accounts: Vec<String>,
+    /// Why logins cannot work (shown in the status line and the new-login pane).
+    pub api_missing: Option<String>,
+    in_process: Option<Arc<Sandbox>>,
+}
+
+/// The demo accounts as help lines (two per account): how to log in, and what it shows.
+pub fn demo_lines() -> Vec<String> {
+    DEMO_ACCOUNTS
+        .iter()
+        .flat_map(|d| {
+            let login = match (d.phone, d.bot_token) {
+                (Some(phone), _) => format!("+{phone}  {} {}", d.first_name, d.last_name),
+                (None, Some(token)) => format!("bot token {token}  ({})", d.first_name),
+                (None, None) => d.first_name.to_string(),
+            };
+            [login.trim_end().to_string(), format!("    {}", d.shows)]
+        })
+        .collect()
+}
+
+/// Connection options and fresh sessions for a sandbox whose state is in `state_dir`.
+fn sandbox_options(state_dir: PathBuf) -> (ConnectOptions, FreshSession) {
+    let mut options = ConnectOptions::new(telegram::ApiCredentials {
+        api_id: sb::SANDBOX_API_ID,
+        api_hash: sb::SANDBOX_API_HASH.to_string(),
+    });
+    let keys_dir = state_dir.clone();
+    let provider: KeyProvider =
+        Arc::new(move |dc| sb::provision_session(&keys_dir, dc).map_err(|e| e.to_string()));
+    options.key_provider = Some(provider);
+    let fresh: FreshSession =
+        Arc::new(move |dc, _like| sb::provision_session(&state_dir, dc).map_err(|e| e.to_string()));
+    (options, fresh)
+}
+
+impl Backend {
+    pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Backend> {
+        let data_dir = SessionDir::resolve(None).root().to_path_buf();
+        let sandbox_dir = || match &global.dir {
+            Some(d) => SessionDir::new(d),
+            None => SessionDir::new(data_dir.join("sandbox-sessions")),
+        };
+        if global.sandbox {
+            let state_dir = data_dir.join("sandbox-state");
+            crate::fsutil::ensure_private_dir(&state_dir)
+                .with_context(|| format!("creating {}", state_dir.display()))?;
+            let sandbox = Arc::new(
+                Sandbox::start(SandboxConfig {
+                    state_dir: Some(state_dir.clone()),
+                    seed: true,
+                    base_port: 0,
+                })
+                .await
+                .context("starting the in-process sandbox")?,
+            );
+            let (options, fresh) = sandbox_options(state_dir);
+            // The first demo user "scans" QR codes.
+            let scanner = DEMO_ACCOUNTS
+                .iter()
+                .find_map(|d| d.phone)
+                .unwrap_or("9996621111");
+            let for_scan = Arc::clone(&sandbox);
+            let demo_scan: DemoScan =
+                Arc::new(move |url| for_scan.accept_qr(scanner, url).map_err(|e| e.to_string()));
+            return Ok(Backend {
+                service: Arc::new(LiveService::new(options, fresh, Some(demo_scan))),
+                dir: sandbox_dir(),
+                sandbox: true,
+                demo_accounts: demo_lines(),
+                api_missing: None,
+                in_process: Some(sandbox),
+            });
+        }
+        if let Some(state_dir) = &global.sandbox_state {
+            let (options, fresh) = sandbox_options(state_dir.clone());
+            return Ok(Backend {
+                service: Arc::new(LiveService::new(options, fresh, None)),
+                dir: sandbox_dir(),
+                sandbox: true,
+                demo_accounts: demo_lines(),
+                api_missing: None,
+                in_process: None,
+            });
+        }
+        let dir = SessionDir::resolve(global.dir.as_deref());
+        let file_path = telegram::config::default_config_path();
+        let file = match &file_path {
+            Some(p) => telegram::config::load_file(p)?,
+            None => telegram::config::FileConfig::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok();
+        let credentials = telegram::config::resolve_credentials(
+            &ApiFlags::default(),
+            env,
+            &file,
+            file_path.as_deref(),
+        );
+        let (service, api_missing): (Arc<dyn AccountService>, _) = match credentials {
+            Ok(api) => {
+                let options = ConnectOptions {
+                    proxy: file.proxy.clone(),
+                    ..ConnectOptions::new(api)
+                };
+                let live = LiveService::new(options, LiveService::telegram_fresh(), None);
+                (Arc::new(live), None)
+            }
+            Err(e) => (
+                Arc::new(Unavailable(e.to_string())),
+                Some(super::config::API_MISSING.to_string()),
+            ),
+        };
+        Ok(Backend {
+            service,
+            dir,
+            sandbox: false,
+            demo_accounts: Vec::new(),
+            api_missing,
+            in_process: None,
+        })
+    }
+
+    /// Stops the in-process sandbox once nothing uses it any more.
+    pub async fn stop(self) {
+        let Backend {
+            service,
+            in_process,
+            ..
+        } = self;
+        drop(service);
+        if let Some(sandbox) = in_process.and_then(Arc::into_inner) {
+            sandbox.stop().await;
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! Effects are data returned by `update`; the runner performs each in its own tokio task,
+//! which sends exactly one `Msg` back. Tasks are grouped by pane, so closing a pane aborts
+//! its network work.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+use super::msg::{Msg, Outcome, ReqId};
+use super::service::{Account, AccountService, LoginId, LoginResult, TwoFaChange};
+use super::state::SessionRow;
+use crate::secret::SecretString;
+use crate::store::convert::{self, Overrides};
+use crate::store::dir::SessionDir;
+use crate::store::{self, Format, Session};
+
+/// Where a new session goes: its name and format (`Format::Memory` keeps it in this process).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaveTarget {
+    pub name: String,
+    pub format: Format,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportSource {
+    Text(SecretString),
+    File(PathBuf),
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    LoadSessions {
+        req: ReqId,
+    },
+    SendCode {
+        req: ReqId,
+        login: LoginId,
+        phone: String,
+    },
+    ResendCode {
+        req: ReqId,
+        login: LoginId,
+        force_sms: bool,
+    },
+    SignIn {
+        req: ReqId,
+        login: LoginId,
+        code: SecretString,
+    },
+    SignUp {
+        req: ReqId,
+        login: LoginId,
+        first: String,
+        last: String,
+    },
+    CheckPassword {
+        req: ReqId,
+        login: LoginId,
+        password: SecretString,
+    },
+    BotSignIn {
+        req: ReqId,
+        login: LoginId,
+        token: SecretString,
+    },
+    QrExport {
+        req: ReqId,
+        login: LoginId,
+    },
+    QrWait {
+        req: ReqId,
+        login: LoginId,
+    },
+    DemoScan {
+        req: ReqId,
+        url: SecretString,
+    },
+    EndLogin {
+        login: LoginId,
+    },
+    SaveLogin {
+        req: ReqId,
+        result: Box<LoginResult>,
+        target: SaveTarget,
+    },
+    PasswordInfo {
+        req: ReqId,
+        account: Box<Account>,
+    },
+    EditTwoFa {
+        req: ReqId,
+        account: Box<Account>,
+        change: TwoFaChange,
+    },
+    ConfirmEmail {
+        req: ReqId,
+        account: Box<Account>,
+        code: SecretString,
+    },
+    LogOut {
+        req: ReqId,
+        account: Box<Account>,
+    },
+    Authorizations {
+        req: ReqId,
+        account: Box<Account>,
+    },
+    Terminate {
+        req: ReqId,
+        account: Box<Account>,
+        hash: Option<i64>,
+    },
+    CopyClone {
+        req: ReqId,
+        account: Box<Account>,
+        target: SaveTarget,
+    },
+    Fork {
+        req: ReqId,
+        login: LoginId,
+        account: Box<Account>,
+    },
+    GetMe {
+        req: ReqId,
+        account: Box<Account>,
+    },
+    ReadImport {
+        req: ReqId,
+        source: ImportSource,
+    },
+    SaveImport {
+        req: ReqId,
+        session: Box<Session>,
+        target: SaveTarget,
+    },
+    Export {
+        req: ReqId,
+        account: Box<Account>,
+        format: Format,
+    },
+    /// Abort every task the pane started.
+    CancelPane {
+        pane: u64,
+    },
+    /// Terminal-level effects, done by the event loop itself.
+    Clipboard(SecretString),
+    Quit,
+}
+
+impl Effect {
+    /// The effect's kind, for the log (never its data: numbers, codes and keys stay out).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::LoadSessions { .. } => "LoadSessions",
+            Effect::SendCode { .. } => "SendCode",
+            Effect::ResendCode { .. } => "ResendCode",
+            Effect::SignIn { .. } => "SignIn",
+            Effect::SignUp { .. } => "SignUp",
+            Effect::CheckPassword { .. } => "CheckPassword",
+            Effect::BotSignIn { .. } => "BotSignIn",
+            Effect::QrExport { .. } => "QrExport",
+            Effect::QrWait { .. } => "QrWait",
+            Effect::DemoScan { .. } => "DemoScan",
+            Effect::EndLogin { .. } => "EndLogin",
+            Effect::SaveLogin { .. } => "SaveLogin",
+            Effect::PasswordInfo { .. } => "PasswordInfo",
+            Effect::EditTwoFa { .. } => "EditTwoFa",
+            Effect::ConfirmEmail { .. } => "ConfirmEmail",
+            Effect::LogOut { .. } => "LogOut",
+            Effect::Authorizations { .. } => "Authorizations",
+            Effect::Terminate { .. } => "Terminate",
+            Effect::CopyClone { .. } => "CopyClone",
+            Effect::Fork { .. } => "Fork",
+            Effect::GetMe { .. } => "GetMe",
+            Effect::ReadImport { .. } => "ReadImport",
+            Effect::SaveImport { .. } => "SaveImport",
+            Effect::Export { .. } => "Export",
+            Effect::CancelPane { .. } => "CancelPane",
+            Effect::Clipboard(_) => "Clipboard",
+            Effect::Quit => "Quit",
+        }
+    }
+}
+
+pub struct Runner {
+    service: Arc<dyn AccountService>,
+    dir: SessionDir,
+    tx: UnboundedSender<Msg>,
+    tasks: HashMap<u64, Vec<AbortHandle>>,
+}
+
+impl Runner {
+    pub fn new(
+        service: Arc<dyn AccountService>,
+        dir: SessionDir,
+        tx: UnboundedSender<Msg>,
+    ) -> Self {
+        Runner {
+            service,
+            dir,
+            tx,
+            tasks: HashMap::new(),
+        }
+    }
+
+    /// Starts `effect`. Terminal-level effects (clipboard, quit) are handed back to the caller.
+    pub fn run(&mut self, effect: Effect) -> Option<Effect> {
+        tracing::debug!(effect = effect.name(), "run");
+        let svc = Arc::clone(&self.service);
+        let dir = self.dir.clone();
+        match effect {
+            Effect::Clipboard(_) | Effect::Quit => return Some(effect),
+            Effect::CancelPane { pane } => {
+                for task in self.tasks.remove(&pane).unwrap_or_default() {
+                    task.abort();
+                }
+            }
+            Effect::EndLogin { login } => svc.end_login(login),
+            Effect::LoadSessions { req } => {
+                self.blocking(req, move || Outcome::Listed(list_rows(&dir)))
+            }
+            Effect::SendCode { req, login, phone } => self.spawn(req, async move {
+                Outcome::SentCode(svc.send_code(login, phone).await)
+            }),
+            Effect::ResendCode {
+                req,
+                login,
+                force_sms,
+            } => self.spawn(req, async move {
+                Outcome::SentCode(svc.resend_code(login, force_sms).await)
+            }),
+            Effect::SignIn { req, login, code } => self.spawn(req, async move {
+                Outcome::SignIn(svc.sign_in(login, code).await)
+            }),
+            Effect::SignUp {
+                req,
+                login,
+                first,
+                last,
+            } => self.spawn(req, async move {
+                Outcome::LoggedIn(svc.sign_up(login, first, last).await)
+            }),
+            Effect::CheckPassword {
+                req,
+                login,
+                password,
+            } => self.spawn(req, async move {
+                Outcome::LoggedIn(svc.check_password(login, password).await)
+            }),
+            Effect::BotSignIn { req, login, token } => self.spawn(req, async move {
+                Outcome::LoggedIn(svc.bot_sign_in(login, token).await)
+            }),
+            Effect::QrExport { req, login } => {
+                self.spawn(
+                    req,
+                    async move { Outcome::QrToken(svc.qr_export(login).await) },
+                )
+            }
+            Effect::QrWait { req, login } => {
+                self.spawn(
+                    req,
+                    async move { Outcome::QrScanned(svc.qr_wait(login).await) },
+                )
+            }
+            Effect::DemoScan { req, url } => self.spawn(req, async move {
+                Outcome::DemoScanned(svc.demo_scan(url).await)
+            }),
+            Effect::SaveLogin {
+                req,
+                result,
+                target,
+            } => self.blocking(req, move || {
+                Outcome::Saved(save(&dir, &target, &result.session).map(|mut row| {
+                    row.learned = Some(result.me.clone());
+                    row
+                }))
+            }),
+            Effect::PasswordInfo { req, account } => self.spawn(req, async move {
+                Outcome::PasswordInfo(svc.password_info(*account).await)
+            }),
+            Effect::EditTwoFa {
+                req,
+                account,
+                change,
+            } => self.spawn(req, async move {
+                Outcome::TwoFaEdited(svc.edit_2fa(*account, change).await)
+            }),
+            Effect::ConfirmEmail { req, account, code } => self.spawn(req, async move {
+                Outcome::EmailConfirmed(svc.confirm_email(*account, code).await)
+            }),
+            Effect::LogOut { req, account } => self.spawn(req, async move {
+                Outcome::LoggedOut(svc.log_out(*account).await)
+            }),
+            Effect::Authorizations { req, account } => self.spawn(req, async move {
+                Outcome::Authorizations(svc.authorizations(*account).await)
+            }),
+            Effect::Terminate { req, account, hash } => self.spawn(req, async move {
+                Outcome::Terminated(svc.terminate(*account, hash).await)
+            }),
+            Effect::GetMe { req, account } => {
+                self.spawn(req, async move { Outcome::Me(svc.get_me(*account).await) })
+            }
+            Effect::CopyClone {
+                req,
+                account,
+                target,
+            } => self.spawn(req, async move {
+                match svc.copy_clone(*account).await {
+                    Ok(session) => save_async(dir, target, session).await,
+                    Err(e) => Outcome::Cloned(Err(e)),
+                }
+            }),
+            Effect::Fork {
+                req,
+                login,
+                account,
+            } => self.spawn(req, async move {
+                Outcome::Forked(svc.fork(login, *account).await)
+            }),
+            Effect::ReadImport { req, source } => self.blocking(req, move || {
+                Outcome::Parsed(match source {
+                    ImportSource::Text(t) => {
+                        store::parse_string(t.reveal(), "pasted string").map_err(|e| e.to_string())
+                    }
+                    ImportSource::File(p) => store::read_file(&p).map_err(|e| e.to_string()),
+                })
+            }),
+            Effect::SaveImport {
+                req,
+                session,
+                target,
+            } => self.blocking(req, move || Outcome::Saved(save(&dir, &target, &session))),
+            Effect::Export {
+                req,
+                account,
+                format,
+            } => self.blocking(req, move || {
+                let encoded = convert::prepare(&account.session, format, &Overrides::default())
+                    .and_then(|(s, _)| store::encode_string(&s, format));
+                Outcome::Exported(encoded.map(SecretString::new).map_err(|e| e.to_string()))
+            }),
+        }
+        None
+    }
+
+    fn spawn(&mut self, req: ReqId, fut: impl Future<Output = Outcome> + Send + 'static) {
+        let tx = self.tx.clone();
+        let handle = tokio::spawn(async move {
+            let outcome = fut.await;
+            if let Some(problem) = outcome.problem() {
+                tracing::info!(pane = req.pane, %problem, "request failed");
+            }
+            let _ = tx.send(Msg::Done(req, outcome));
+        });
+        self.track(req.pane, handle.abort_handle());
+    }
+
+    fn blocking(&mut self, req: ReqId, f: impl FnOnce() -> Outcome + Send + 'static) {
+        let tx = self.tx.clone();
+        // Store work is blocking I/O: keep it off the async workers. A blocking task cannot be
+        // aborted midway, so atomic writes always finish.
+        let handle = tokio::task::spawn_blocking(move || {
+            let outcome = f();
+            if let Some(problem) = outcome.problem() {
+                tracing::info!(pane = req.pane, %problem, "store work failed");
+            }
+            let _ = tx.send(Msg::Done(req, outcome));
+        });
+        self.track(req.pane, handle.abort_handle());
+    }
+
+    fn track(&mut self, pane: u64, handle: AbortHandle) {
+        let list = self.tasks.entry(pane).or_default();
+        list.retain(|h| !h.is_finished());
+        list.push(handle);
+    }
+
+    /// Aborts every task (quit, SIGHUP). Blocking store writes run to completion.
+    pub fn cancel_all(&mut self) {
+        for (_, tasks) in self.tasks.drain() {
+            for t in tasks {
+                t.abort();
+            }
+        }
+    }
+}
+
+async fn save_async(dir: SessionDir, target: SaveTarget, session: Session) -> Outcome {
+    let joined = tokio::task::spawn_blocking(move || save(&dir, &target, &session)).await;
+    Outcome::Saved(joined.unwrap_or_else(|e| Err(format!("saving failed: {e}"))))
+}
+
+/// Reads the directory into list rows.
+pub fn list_rows(dir: &SessionDir) -> Result<Vec<SessionRow>, String> {
+    let listed = dir.list().map_err(|e| e.to_string())?;
+    Ok(listed.into_iter().map(SessionRow::from_listed).collect())
+}
+
+/// Writes `session` as `target` (or keeps it in memory) and returns its row.
+pub fn save(
+    dir: &SessionDir,
+    target: &SaveTarget,
+    session: &Session,
+) -> Result<SessionRow, String> {
+    if target.format == Format::Memory {
+        return Ok(SessionRow::memory(&target.name, session.clone()));
+    }
+    let (prepared, _notes) = convert::prepare(session, target.format, &Overrides::default())
+        .map_err(|e| e.to_string())?;
+    dir.ensure().map_err(|e| e.to_string())?;
+    let path = dir
+        .new_path(&target.name, target.format)
+        .map_err(|e| e.to_string())?;
+    store::write_file(&path, &prepared, target.format).map_err(|e| e.to_string())?;
+    let loaded = store::read_file(&path).map_err(|e| e.to_string())?;
+    Ok(SessionRow::from_file(&target.name, path, Ok(loaded)))
+}

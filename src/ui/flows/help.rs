@@ -1,0 +1,120 @@
+//! The help overlay, built from the same key tables the app uses.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Cmd, Cx, Pane, ViewCx};
+use crate::ui::keymap::{Action, Context, Keymap};
+use crate::ui::msg::Outcome;
+use crate::ui::state::Mode;
+use crate::ui::text;
+use crate::ui::theme::Role;
+use crate::ui::view::modal;
+
+pub struct HelpPane {
+    id: u64,
+    scroll: usize,
+}
+
+impl HelpPane {
+    pub fn new(id: u64) -> HelpPane {
+        HelpPane { id, scroll: 0 }
+    }
+}
+
+/// The demo accounts in sandbox mode, then every binding of every context.
+pub fn help_lines(keymap: &Keymap, mode: &Mode, v: &ViewCx) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    // In sandbox mode the demo accounts come first: they are what a newcomer needs.
+    if !mode.demo_accounts.is_empty() {
+        lines.push(Line::styled(
+            "Sandbox demo accounts (n to log in)",
+            v.theme.style(Role::Title),
+        ));
+        for d in &mode.demo_accounts {
+            lines.push(Line::styled(format!("  {d}"), v.theme.style(Role::Base)));
+        }
+    }
+    for ctx in Context::ALL {
+        if ctx == Context::Help {
+            continue;
+        }
+        lines.push(Line::styled(
+            ctx.title().to_string(),
+            v.theme.style(Role::Title),
+        ));
+        for b in keymap.bindings(ctx) {
+            let keys = b
+                .keys
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {}", text::fit(&keys, 14)),
+                    v.theme.style(Role::KeyHint),
+                ),
+                Span::styled(b.action.describe().to_string(), v.theme.style(Role::Base)),
+            ]));
+        }
+    }
+    lines
+}
+
+impl Pane for HelpPane {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn step(&self) -> String {
+        "help".into()
+    }
+
+    fn context(&self) -> Context {
+        Context::Help
+    }
+
+    fn on_action(&mut self, action: Action, _cx: &Cx) -> Vec<Cmd> {
+        match action {
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::Down => self.scroll += 1,
+            Action::Cancel => return vec![Cmd::Close],
+            Action::ForceQuit => return vec![Cmd::Quit],
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_outcome(&mut self, _: u64, _: Outcome, _: &Cx) -> Vec<Cmd> {
+        Vec::new()
+    }
+
+    fn animating(&self) -> bool {
+        false
+    }
+
+    fn render(&self, f: &mut Frame, area: Rect, v: &ViewCx) {
+        let lines = help_lines(v.keymap, v.mode, v);
+        let w = area.width.saturating_sub(4).min(78);
+        let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+        let rect = modal::centered(area, w, h);
+        let inner = modal::draw_box(f, rect, "Help: keys (↑↓ scroll, Esc close)", v);
+        let max_scroll = lines.len().saturating_sub(inner.height as usize);
+        let scroll = self.scroll.min(max_scroll);
+        let inner = Rect::new(
+            inner.x + 1,
+            inner.y,
+            inner.width.saturating_sub(2),
+            inner.height,
+        );
+        let visible: Vec<Line> = lines
+            .into_iter()
+            .skip(scroll)
+            .take(inner.height as usize)
+            .collect();
+        f.render_widget(Paragraph::new(visible), inner);
+    }
+}

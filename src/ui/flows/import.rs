@@ -1,0 +1,263 @@
+//! Import: paste a string session (masked) or give a file path; the detected format and
+//! account are shown before saving under a name and format.
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::{
+    Cmd, Cx, Pane, PaneError, Requests, STORAGE_CHOICES, ViewCx, check_new_name, on_saved,
+    storage_label,
+};
+use crate::store::Loaded;
+use crate::ui::effects::{Effect, ImportSource, SaveTarget};
+use crate::ui::keymap::{Action, Context};
+use crate::ui::msg::Outcome;
+use crate::ui::state::SessionRow;
+use crate::ui::view::modal;
+use crate::ui::widgets::masked_input::{Field, Form};
+
+pub struct ImportPane {
+    id: u64,
+    from_file: bool,
+    focus: usize,
+    source: Form,
+    loaded: Option<Loaded>,
+    name: Form,
+    storage: usize,
+    reqs: Requests,
+    error: Option<PaneError>,
+}
+
+fn source_form(from_file: bool) -> Form {
+    Form::new(vec![if from_file {
+        Field::text("File path")
+    } else {
+        Field::secret("Session string")
+    }])
+}
+
+impl ImportPane {
+    pub fn new(id: u64, rows: &[SessionRow]) -> ImportPane {
+        let name = (1..)
+            .map(|n| format!("imported-{n}"))
+            .find(|n| !rows.iter().any(|r| &r.name == n))
+            .expect("some name is free");
+        ImportPane {
+            id,
+            from_file: false,
+            focus: 1,
+            source: source_form(false),
+            loaded: None,
+            name: Form::new(vec![Field::text("Name").with_value(&name)]),
+            storage: 0,
+            reqs: Requests::new(id),
+            error: None,
+        }
+    }
+}
+
+impl ImportPane {
+    /// Focusable lines: source kind and input; then also the storage choice once read.
+    fn lines(&self) -> usize {
+        if self.loaded.is_some() { 3 } else { 2 }
+    }
+}
+
+impl Pane for ImportPane {
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn step(&self) -> String {
+        if self.loaded.is_some() {
+            "import/review".into()
+        } else {
+            "import/source".into()
+        }
+    }
+
+    fn context(&self) -> Context {
+        if self.focus == 1 {
+            Context::Form
+        } else {
+            Context::Chooser
+        }
+    }
+
+    fn on_action(&mut self, action: Action, cx: &Cx) -> Vec<Cmd> {
+        match action {
+            Action::NextField => self.focus = (self.focus + 1) % self.lines(),
+            Action::PrevField => self.focus = (self.focus + self.lines() - 1) % self.lines(),
+            Action::OptionNext | Action::OptionPrev => match self.focus {
+                0 if self.loaded.is_none() => {
+                    self.from_file = !self.from_file;
+                    self.source = source_form(self.from_file);
+                }
+                2 => {
+                    let n = STORAGE_CHOICES.len();
+                    self.storage = if action == Action::OptionNext {
+                        (self.storage + 1) % n
+                    } else {
+                        (self.storage + n - 1) % n
+                    };
+                }
+                _ => {}
+            },
+            Action::Submit if !self.reqs.busy() => {
+                self.error = None;
+                let Some(loaded) = &self.loaded else {
+                    let value = self.source.value(0).trim().to_string();
+                    if value.is_empty() {
+                        self.error = Some(PaneError::text(if self.from_file {
+                            "type a file path"
+                        } else {
+                            "paste a session string"
+                        }));
+                        return Vec::new();
+                    }
+                    let source = if self.from_file {
+                        ImportSource::File(value.into())
+                    } else {
+                        ImportSource::Text(crate::secret::SecretString::new(value))
+                    };
+                    return vec![Cmd::Run(Effect::ReadImport {
+                        req: self.reqs.start(cx.now),
+                        source,
+                    })];
+                };
+                let name = self.name.value(0).trim().to_string();
+                if let Err(e) = check_new_name(&name, cx.rows) {
+                    self.error = Some(PaneError::text(e));
+                    return Vec::new();
+                }
+                return vec![Cmd::Run(Effect::SaveImport {
+                    req: self.reqs.start(cx.now),
+                    session: Box::new(loaded.session.clone()),
+                    target: SaveTarget {
+                        name,
+                        format: STORAGE_CHOICES[self.storage],
+                    },
+                })];
+            }
+            Action::Cancel => return vec![Cmd::Close],
+            Action::ForceQuit => return vec![Cmd::Quit],
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_key(&mut self, ev: &KeyEvent) -> Vec<Cmd> {
+        if self.focus == 1 {
+            if self.loaded.is_some() {
+                self.name.handle_key(ev);
+            } else {
+                self.source.handle_key(ev);
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        if self.loaded.is_some() {
+            self.name.paste(text);
+        } else {
+            self.source.paste(text);
+        }
+    }
+
+    fn on_outcome(&mut self, seq: u64, outcome: Outcome, _cx: &Cx) -> Vec<Cmd> {
+        if !self.reqs.take(seq) {
+            return Vec::new();
+        }
+        match outcome {
+            Outcome::Parsed(Ok(loaded)) => {
+                self.storage = STORAGE_CHOICES
+                    .iter()
+                    .position(|c| c.family() == loaded.format.family())
+                    .unwrap_or(0);
+                self.loaded = Some(loaded);
+                self.source.fields[0].clear();
+                self.focus = 1;
+                Vec::new()
+            }
+            Outcome::Parsed(Err(e)) => {
+                self.error = Some(PaneError::text(e));
+                Vec::new()
+            }
+            Outcome::Saved(result) => on_saved(result, &mut self.error),
+            _ => Vec::new(),
+        }
+    }
+
+    fn busy(&self) -> bool {
+        self.reqs.busy()
+    }
+
+    fn animating(&self) -> bool {
+        self.reqs.busy()
+    }
+
+    fn render(&self, f: &mut Frame, area: Rect, v: &ViewCx) {
+        let mut lines = Vec::new();
+        let mut cursor;
+        match &self.loaded {
+            None => {
+                let kind = if self.from_file {
+                    "a file path"
+                } else {
+                    "a pasted string (hidden)"
+                };
+                lines.push(modal::choice_line("Import from", kind, self.focus == 0, v));
+                let (mut fl, c) = modal::form_lines(&self.source, v, lines.len() as u16);
+                cursor = c;
+                lines.append(&mut fl);
+                lines.push(modal::muted(
+                    "Telethon, Pyrogram or tgsess; the format is detected.",
+                    v,
+                ));
+            }
+            Some(l) => {
+                let s = &l.session;
+                let who = s
+                    .user
+                    .as_ref()
+                    .and_then(|u| u.display_name())
+                    .map(|n| crate::ui::text::clean(&n))
+                    .unwrap_or_else(|| "-".into());
+                lines.push(modal::plain(
+                    format!("Detected: {} · DC {}", l.format.name(), s.dc_id),
+                    v,
+                ));
+                lines.push(modal::plain(
+                    format!(
+                        "Account: {who} · user id {} · key {}",
+                        s.user_id
+                            .map(|i| i.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        s.auth_key()
+                            .map(|k| k.key_id_hex())
+                            .unwrap_or_else(|| "none".into())
+                    ),
+                    v,
+                ));
+                lines.push(modal::plain("", v));
+                let (mut fl, c) = modal::form_lines(&self.name, v, lines.len() as u16);
+                cursor = c;
+                lines.append(&mut fl);
+                lines.push(modal::choice_line(
+                    "Store as",
+                    &storage_label(STORAGE_CHOICES[self.storage]),
+                    self.focus == 2,
+                    v,
+                ));
+            }
+        }
+        if self.focus != 1 {
+            cursor = None;
+        }
+        lines.extend(modal::busy_line(&self.reqs, "reading", v));
+        lines.extend(modal::error_line(&self.error, v));
+        modal::draw_pane(f, area, "Import a session", 72, lines, cursor, v);
+    }
+}

@@ -1,0 +1,301 @@
+//! Modal panes. Each is a small state machine: keys and results in, `Cmd`s out. Panes never
+//! do I/O; they ask for effects, tagged with their id and a request number, and ignore any
+//! result that is not the one they wait for.
+
+pub mod auths;
+pub mod bot;
+pub mod clone;
+pub mod export;
+pub mod help;
+pub mod import;
+pub mod logout;
+pub mod new_login;
+pub mod phone;
+pub mod qr;
+pub mod quit;
+pub mod two_fa;
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::effects::{Effect, SaveTarget};
+use super::keymap::{Action, Context, Keymap};
+use super::msg::{Outcome, ReqId};
+use super::service::ServiceError;
+use super::state::{Known, Mode, Notice, SessionRow};
+use super::theme::Theme;
+use crate::store::Format;
+
+/// What a pane asks the app to do. Short-lived and moved once, so the large `Saved` variant
+/// is not boxed.
+#[allow(clippy::large_enum_variant)]
+pub enum Cmd {
+    Run(Effect),
+    /// Close this pane (its tasks are cancelled).
+    Close,
+    /// Replace this pane with another (the chooser becomes the login flow).
+    Replace(Box<dyn Pane>),
+    Push(Box<dyn Pane>),
+    /// A session was saved: add it to the list and select it.
+    Saved(SessionRow),
+    Notice(Notice),
+    /// Update what is known about the row with this key.
+    Learned(String, Box<dyn FnOnce(&mut Known) + Send>),
+    Reload,
+    Quit,
+}
+
+/// What panes may read from the app when handling input.
+pub struct Cx<'a> {
+    pub now: u64,
+    pub rows: &'a [SessionRow],
+    pub mode: &'a Mode,
+}
+
+/// What panes may read when drawing.
+pub struct ViewCx<'a> {
+    pub theme: &'a Theme,
+    pub keymap: &'a Keymap,
+    pub now: u64,
+    pub mode: &'a Mode,
+}
+
+pub trait Pane: Send {
+    fn id(&self) -> u64;
+    /// A short name of the pane and its step, for tests and logs ("phone/code").
+    fn step(&self) -> String;
+    fn context(&self) -> Context;
+    fn on_action(&mut self, action: Action, cx: &Cx) -> Vec<Cmd>;
+    /// Keys not bound in the context (typing into a field).
+    fn on_key(&mut self, _ev: &KeyEvent) -> Vec<Cmd> {
+        Vec::new()
+    }
+    fn on_paste(&mut self, _text: &str) {}
+    fn on_outcome(&mut self, seq: u64, outcome: Outcome, cx: &Cx) -> Vec<Cmd>;
+    /// The clock moved (QR refresh).
+    fn on_tick(&mut self, _cx: &Cx) -> Vec<Cmd> {
+        Vec::new()
+    }
+    /// Effects to run when the pane closes (e.g. forget the login client).
+    fn on_close(&mut self) -> Vec<Effect> {
+        Vec::new()
+    }
+    /// Waiting for the answer to a request (the spinner shows).
+    fn busy(&self) -> bool {
+        false
+    }
+    fn animating(&self) -> bool;
+    fn render(&self, f: &mut Frame, area: Rect, v: &ViewCx);
+}
+
+/// Numbering of one pane's requests; only the latest answer counts.
+#[derive(Debug, Default)]
+pub struct Requests {
+    pane: u64,
+    next: u64,
+    pub waiting: Option<u64>,
+    pub since: u64,
+}
+
+impl Requests {
+    pub fn new(pane: u64) -> Requests {
+        Requests {
+            pane,
+            next: 0,
+            waiting: None,
+            since: 0,
+        }
+    }
+
+    /// A new request id; the pane now waits for it.
+    pub fn start(&mut self, now: u64) -> ReqId {
+        self.next += 1;
+        self.waiting = Some(self.next);
+        self.since = now;
+        ReqId {
+            pane: self.pane,
+            seq: self.next,
+        }
+    }
+
+    /// A request id the pane does not block on (e.g. the QR wait running in the background).
+    pub fn background(&mut self) -> ReqId {
+        self.next += 1;
+        ReqId {
+            pane: self.pane,
+            seq: self.next,
+        }
+    }
+
+    /// Whether `seq` is the awaited answer; clears the wait if so.
+    pub fn take(&mut self, seq: u64) -> bool {
+        if self.waiting == Some(seq) {
+            self.waiting = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn busy(&self) -> bool {
+        self.waiting.is_some()
+    }
+}
+
+/// An error shown in the pane that caused it; a flood wait counts down.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaneError {
+    pub text: String,
+    /// For FLOOD_WAIT: when retrying is allowed (ms on the app clock).
+    pub until: Option<u64>,
+}
+
+impl PaneError {
+    pub fn service(e: &ServiceError, now: u64) -> PaneError {
+        match e {
+            ServiceError::FloodWait { seconds } => PaneError {
+                text: "flood wait".into(),
+                until: Some(now + u64::from(*seconds) * 1000),
+            },
+            other => PaneError {
+                text: other.advice(),
+                until: None,
+            },
+        }
+    }
+
+    pub fn text(text: impl Into<String>) -> PaneError {
+        PaneError {
+            text: text.into(),
+            until: None,
+        }
+    }
+
+    /// The line to show: "error: flood wait: retry in 37 s".
+    pub fn line(&self, now: u64) -> String {
+        match self.until {
+            Some(until) if until > now => {
+                format!(
+                    "error: {}: retry in {} s",
+                    self.text,
+                    (until - now).div_ceil(1000)
+                )
+            }
+            Some(_) => format!("error: {}: you can retry now", self.text),
+            None => format!("error: {}", self.text),
+        }
+    }
+
+    /// Whether a flood wait still blocks a retry.
+    pub fn blocks(&self, now: u64) -> bool {
+        self.until.is_some_and(|u| u > now)
+    }
+}
+
+/// Where a new session can be stored, in chooser order.
+pub const STORAGE_CHOICES: [Format; 7] = [
+    Format::TgsessSqlite,
+    Format::TgsessString,
+    Format::TelethonSqlite(7),
+    Format::TelethonString,
+    Format::PyrogramSqlite(7),
+    Format::PyrogramString(crate::store::PyrogramStringLayout::V2),
+    Format::Memory,
+];
+
+/// "SQLite · tgsess" style label for a storage choice.
+pub fn storage_label(f: Format) -> String {
+    let backend = match f.backend() {
+        crate::store::BackendKind::Sqlite => "SQLite file",
+        crate::store::BackendKind::String => "string file",
+        crate::store::BackendKind::Memory => "memory (lost on quit)",
+    };
+    let lib = match f {
+        Format::TgsessSqlite | Format::TgsessString => "tgsess",
+        Format::TelethonSqlite(_) | Format::TelethonString => "Telethon",
+        Format::PyrogramSqlite(_) | Format::PyrogramString(_) => "Pyrogram",
+        Format::Memory => "this process only",
+    };
+    format!("{backend} · {lib}")
+}
+
+/// Checks a name for a new session against the rules and the list.
+pub fn check_new_name(name: &str, rows: &[SessionRow]) -> Result<(), String> {
+    crate::store::dir::validate_name(name).map_err(|e| e.to_string())?;
+    if rows.iter().any(|r| r.name == name) {
+        return Err(format!(
+            "a session named '{name}' already exists; choose another name"
+        ));
+    }
+    Ok(())
+}
+
+/// Common finish of every login: the result goes to the store, then the pane closes.
+pub fn save_login(
+    reqs: &mut Requests,
+    now: u64,
+    result: super::service::LoginResult,
+    target: &SaveTarget,
+) -> Cmd {
+    Cmd::Run(Effect::SaveLogin {
+        req: reqs.start(now),
+        result: Box::new(result),
+        target: target.clone(),
+    })
+}
+
+/// Handles `Outcome::Saved`: close the pane and select the new session, or show why not.
+pub fn on_saved(result: Result<SessionRow, String>, error: &mut Option<PaneError>) -> Vec<Cmd> {
+    match result {
+        Ok(mut row) => {
+            let text = format!("saved '{}' ({})", row.name, row.format_name());
+            let key = row.key();
+            let me = row.learned.take();
+            vec![
+                Cmd::Learned(
+                    key,
+                    Box::new(move |k| {
+                        k.status = Some(super::state::Status::Authorized);
+                        if me.is_some() {
+                            k.me = me;
+                        }
+                    }),
+                ),
+                Cmd::Saved(row),
+                Cmd::Notice(Notice::ok(text)),
+                Cmd::Close,
+            ]
+        }
+        Err(e) => {
+            *error = Some(PaneError::text(format!("could not save: {e}")));
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flood_wait_counts_down() {
+        let e = PaneError::service(&ServiceError::FloodWait { seconds: 37 }, 1_000);
+        assert_eq!(e.line(1_000), "error: flood wait: retry in 37 s");
+        assert_eq!(e.line(11_000), "error: flood wait: retry in 27 s");
+        assert!(e.blocks(37_999));
+        assert!(!e.blocks(38_000));
+        assert_eq!(e.line(38_000), "error: flood wait: you can retry now");
+    }
+
+    #[test]
+    fn only_the_awaited_answer_counts() {
+        let mut r = Requests::new(7);
+        let a = r.start(0);
+        let b = r.start(0);
+        assert_eq!(a.pane, 7);
+        assert!(!r.take(a.seq));
+        assert!(r.take(b.seq));
+        assert!(!r.busy());
+    }
+}

@@ -1,0 +1,87 @@
+//! Everything that happens to the app is a `Msg`.
+
+use crossterm::event::KeyEvent;
+
+use super::service::{
+    Authorization, LoginOutcome, LoginResult, Me, PasswordInfo, QrToken, SentCode, ServiceError,
+    SignInOutcome, TwoFaOutcome,
+};
+use super::state::SessionRow;
+use crate::secret::SecretString;
+use crate::store::{Loaded, Session};
+
+/// Which pane asked (0 is the app itself) and which of its requests this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ReqId {
+    pub pane: u64,
+    pub seq: u64,
+}
+
+/// Moved once through a channel, so the large `Done` variant is not boxed.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// The clock, in milliseconds since the app started.
+    Tick(u64),
+    Done(ReqId, Outcome),
+}
+
+type R<T> = Result<T, ServiceError>;
+
+/// The result of one effect.
+#[derive(Debug)]
+pub enum Outcome {
+    Listed(Result<Vec<SessionRow>, String>),
+    SentCode(R<SentCode>),
+    SignIn(R<SignInOutcome>),
+    LoggedIn(R<LoginResult>),
+    QrToken(R<QrToken>),
+    QrScanned(R<LoginOutcome>),
+    DemoScanned(R<()>),
+    PasswordInfo(R<PasswordInfo>),
+    TwoFaEdited(R<TwoFaOutcome>),
+    EmailConfirmed(R<()>),
+    LoggedOut(R<()>),
+    Authorizations(R<Vec<Authorization>>),
+    Terminated(R<()>),
+    Me(R<Me>),
+    /// A session written (or kept in memory): its new list row.
+    Saved(Result<SessionRow, String>),
+    Parsed(Result<Loaded, String>),
+    Exported(Result<SecretString, String>),
+    Cloned(R<Session>),
+    Forked(R<LoginOutcome>),
+}
+
+impl Outcome {
+    /// The error, if the effect failed (for the log: error texts carry no secrets).
+    pub fn problem(&self) -> Option<String> {
+        fn err<T, E: std::fmt::Display>(r: &Result<T, E>) -> Option<String> {
+            r.as_ref().err().map(ToString::to_string)
+        }
+        match self {
+            Outcome::Listed(r) => err(r),
+            Outcome::SentCode(r) => err(r),
+            Outcome::SignIn(r) => err(r),
+            Outcome::LoggedIn(r) => err(r),
+            Outcome::QrToken(r) => err(r),
+            Outcome::QrScanned(r) => err(r),
+            Outcome::DemoScanned(r) => err(r),
+            Outcome::PasswordInfo(r) => err(r),
+            Outcome::TwoFaEdited(r) => err(r),
+            Outcome::EmailConfirmed(r) => err(r),
+            Outcome::LoggedOut(r) => err(r),
+            Outcome::Authorizations(r) => err(r),
+            Outcome::Terminated(r) => err(r),
+            Outcome::Me(r) => err(r),
+            Outcome::Saved(r) => err(r),
+            Outcome::Parsed(r) => err(r),
+            Outcome::Exported(r) => err(r),
+            Outcome::Cloned(r) => err(r),
+            Outcome::Forked(r) => err(r),
+        }
+    }
+}

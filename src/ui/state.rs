@@ -1,0 +1,555 @@
+//! The one `AppState`: sessions, selection, filter and sort, focus, the modal stack, notices
+//! and the clock value used for countdowns.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::flows::Pane;
+use super::keymap::{Context, Keymap};
+use super::service::{Authorization, Me, PasswordInfo};
+use crate::store::dir::Listed;
+use crate::store::{BackendKind, Format, Loaded, Session};
+
+/// What the app knows about an account's standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Authorized,
+    LoggedOut,
+    Unknown,
+    InUse,
+    Error,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Authorized => "authorized",
+            Status::LoggedOut => "logged out",
+            Status::Unknown => "unknown",
+            Status::InUse => "in use",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One line of the session list.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub name: String,
+    /// `None` for a memory session.
+    pub path: Option<PathBuf>,
+    pub backend: BackendKind,
+    pub format: Option<Format>,
+    pub session: Option<Session>,
+    pub error: Option<String>,
+    /// A SQLite journal beside the file: another program has it open.
+    pub in_use: bool,
+    /// Who a login just saved here turned out to be (moved into `Known` on save), for formats
+    /// that do not store names.
+    pub learned: Option<Me>,
+    /// Lower-case text the filter searches.
+    search: String,
+}
+
+impl SessionRow {
+    pub fn from_listed(l: Listed) -> SessionRow {
+        let mut row = SessionRow::from_file(&l.name, l.path, l.result.map_err(|e| e.to_string()));
+        row.backend = l.backend;
+        row
+    }
+
+    pub fn from_file(name: &str, path: PathBuf, loaded: Result<Loaded, String>) -> SessionRow {
+        let in_use = ["-journal", "-wal"].iter().any(|suffix| {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            PathBuf::from(p).exists()
+        });
+        let (format, session, error) = match loaded {
+            Ok(l) => (Some(l.format), Some(l.session), None),
+            Err(e) => (None, None, Some(e)),
+        };
+        let backend = format.map(Format::backend).unwrap_or(BackendKind::String);
+        let mut row = SessionRow {
+            name: name.to_string(),
+            path: Some(path),
+            backend,
+            format,
+            session,
+            error,
+            in_use,
+            learned: None,
+            search: String::new(),
+        };
+        row.search = row.search_text();
+        row
+    }
+
+    pub fn memory(name: &str, session: Session) -> SessionRow {
+        let mut row = SessionRow {
+            name: name.to_string(),
+            path: None,
+            backend: BackendKind::Memory,
+            format: Some(Format::Memory),
+            session: Some(session),
+            error: None,
+            in_use: false,
+            learned: None,
+            search: String::new(),
+        };
+        row.search = row.search_text();
+        row
+    }
+
+    /// Stable identity across reloads.
+    pub fn key(&self) -> String {
+        match &self.path {
+            Some(p) => p.display().to_string(),
+            None => format!("memory:{}", self.name),
+        }
+    }
+
+    pub fn account(&self) -> Option<String> {
+        self.session
+            .as_ref()
+            .and_then(|s| s.user.as_ref())
+            .and_then(|u| u.display_name())
+    }
+
+    pub fn username(&self) -> Option<String> {
+        let u = self.session.as_ref()?.user.as_ref()?;
+        u.username.clone()
+    }
+
+    pub fn user_id(&self) -> Option<i64> {
+        self.session.as_ref().and_then(|s| s.user_id)
+    }
+
+    pub fn dc(&self) -> Option<i32> {
+        self.session.as_ref().map(|s| s.dc_id)
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self.session.as_ref().and_then(|s| s.is_bot) {
+            Some(true) => "bot",
+            Some(false) => "user",
+            None => "?",
+        }
+    }
+
+    pub fn format_name(&self) -> &'static str {
+        self.format.map(Format::name).unwrap_or("?")
+    }
+
+    fn base_status(&self) -> Status {
+        if self.error.is_some() {
+            Status::Error
+        } else if self.in_use {
+            Status::InUse
+        } else if !self.session.as_ref().is_some_and(Session::has_key) {
+            Status::LoggedOut
+        } else {
+            Status::Unknown
+        }
+    }
+
+    /// The account behind this row, for service calls (`None` if the file is unreadable).
+    pub fn as_account(&self) -> Option<super::service::Account> {
+        Some(super::service::Account {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            session: self.session.clone()?,
+        })
+    }
+
+    /// "Alice (@alice)", for confirmations that must name the account.
+    pub fn describe_account(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(a) = self.account() {
+            parts.push(a);
+        }
+        if let Some(u) = self.username() {
+            parts.push(format!("@{u}"));
+        }
+        if let Some(id) = self.user_id() {
+            parts.push(format!("id {id}"));
+        }
+        if parts.is_empty() {
+            format!("session '{}'", self.name)
+        } else {
+            format!("{} in session '{}'", parts.join(", "), self.name)
+        }
+    }
+
+    fn search_text(&self) -> String {
+        let mut s = format!(
+            "{} {} {}",
+            self.name,
+            self.format_name(),
+            self.backend.name()
+        );
+        for part in [
+            self.account(),
+            self.username(),
+            self.user_id().map(|i| i.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            s.push(' ');
+            s.push_str(&part);
+        }
+        if let Some(p) = self
+            .session
+            .as_ref()
+            .and_then(|s| s.user.as_ref())
+            .and_then(|u| u.phone.clone())
+        {
+            s.push(' ');
+            s.push_str(&p);
+        }
+        s.to_lowercase()
+    }
+
+    pub fn matches(&self, needle_lower: &str) -> bool {
+        needle_lower.is_empty() || self.search.contains(needle_lower)
+    }
+}
+
+/// What a check or a pane found out about an account (kept across reloads, by row key).
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    pub status: Option<Status>,
+    pub me: Option<Me>,
+    pub password: Option<PasswordInfo>,
+    pub authorizations: Option<Vec<Authorization>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Backend,
+    Format,
+    Account,
+    UserId,
+    Dc,
+    Kind,
+    Status,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 8] = [
+        SortKey::Name,
+        SortKey::Backend,
+        SortKey::Format,
+        SortKey::Account,
+        SortKey::UserId,
+        SortKey::Dc,
+        SortKey::Kind,
+        SortKey::Status,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Backend => "backend",
+            SortKey::Format => "format",
+            SortKey::Account => "account",
+            SortKey::UserId => "user id",
+            SortKey::Dc => "dc",
+            SortKey::Kind => "kind",
+            SortKey::Status => "status",
+        }
+    }
+
+    pub fn next(self) -> SortKey {
+        let i = SortKey::ALL
+            .iter()
+            .position(|k| *k == self)
+            .expect("listed");
+        SortKey::ALL[(i + 1) % SortKey::ALL.len()]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Detail,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Ok,
+    Warn,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn ok(text: impl Into<String>) -> Notice {
+        Notice {
+            kind: NoticeKind::Ok,
+            text: text.into(),
+        }
+    }
+    pub fn warn(text: impl Into<String>) -> Notice {
+        Notice {
+            kind: NoticeKind::Warn,
+            text: text.into(),
+        }
+    }
+    pub fn error(text: impl Into<String>) -> Notice {
+        Notice {
+            kind: NoticeKind::Error,
+            text: text.into(),
+        }
+    }
+    pub fn info(text: impl Into<String>) -> Notice {
+        Notice {
+            kind: NoticeKind::Info,
+            text: text.into(),
+        }
+    }
+}
+
+/// How the app was started, for texts that depend on it.
+#[derive(Clone, Debug, Default)]
+pub struct Mode {
+    pub dir_label: String,
+    /// Demo accounts to list in help (sandbox mode).
+    pub demo_accounts: Vec<String>,
+    pub sandbox: bool,
+    /// Set when no api_id/api_hash is configured: network panes explain this.
+    pub api_missing: Option<String>,
+}
+
+pub struct AppState {
+    pub now: u64,
+    pub size: (u16, u16),
+    pub rows: Vec<SessionRow>,
+    /// Indices into `rows`: filtered and sorted.
+    pub view: Vec<usize>,
+    /// Position in `view`.
+    pub selected: usize,
+    /// First visible position in `view`.
+    pub offset: usize,
+    pub sort: SortKey,
+    pub sort_desc: bool,
+    pub filter: String,
+    /// While `/` is being typed.
+    pub filter_input: Option<tui_input::Input>,
+    pub focus: Focus,
+    pub detail_scroll: u16,
+    pub modals: Vec<Box<dyn Pane>>,
+    pub notice: Option<Notice>,
+    pub keymap: Keymap,
+    pub known: HashMap<String, Known>,
+    pub mode: Mode,
+    pub loading: bool,
+    pub quit: bool,
+    next_pane: u64,
+    pub(crate) app_seq: u64,
+    /// App-level requests in flight: seq -> row key (for account checks).
+    pub(crate) app_requests: HashMap<u64, String>,
+}
+
+impl AppState {
+    pub fn new(keymap: Keymap, mode: Mode) -> AppState {
+        AppState {
+            now: 0,
+            size: (80, 24),
+            rows: Vec::new(),
+            view: Vec::new(),
+            selected: 0,
+            offset: 0,
+            sort: SortKey::Name,
+            sort_desc: false,
+            filter: String::new(),
+            filter_input: None,
+            focus: Focus::List,
+            detail_scroll: 0,
+            modals: Vec::new(),
+            notice: None,
+            keymap,
+            known: HashMap::new(),
+            mode,
+            loading: true,
+            quit: false,
+            next_pane: 1,
+            app_seq: 0,
+            app_requests: HashMap::new(),
+        }
+    }
+
+    pub fn next_pane_id(&mut self) -> u64 {
+        let id = self.next_pane;
+        self.next_pane += 1;
+        id
+    }
+
+    pub fn status(&self, row: &SessionRow) -> Status {
+        let base = row.base_status();
+        if base == Status::Error || base == Status::InUse {
+            return base;
+        }
+        self.known
+            .get(&row.key())
+            .and_then(|k| k.status)
+            .unwrap_or(base)
+    }
+
+    /// The account name from the file, else from what a login or check learned.
+    pub fn account_label(&self, row: &SessionRow) -> Option<String> {
+        row.account().or_else(|| {
+            let me = self.known.get(&row.key())?.me.as_ref()?;
+            let mut name = me.first_name.clone();
+            if let Some(l) = me.last_name.as_deref().filter(|l| !l.is_empty()) {
+                name.push(' ');
+                name.push_str(l);
+            }
+            Some(name)
+        })
+    }
+
+    /// "bot", "user" or "?", from the file or what a login learned.
+    pub fn kind_label(&self, row: &SessionRow) -> &'static str {
+        match row.kind() {
+            "?" => match self.known.get(&row.key()).and_then(|k| k.me.as_ref()) {
+                Some(me) if me.is_bot => "bot",
+                Some(_) => "user",
+                None => "?",
+            },
+            k => k,
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<&SessionRow> {
+        self.view.get(self.selected).map(|i| &self.rows[*i])
+    }
+
+    pub fn context(&self) -> Context {
+        if let Some(top) = self.modals.last() {
+            top.context()
+        } else if self.filter_input.is_some() {
+            Context::Filter
+        } else {
+            Context::List
+        }
+    }
+
+    /// Replaces the rows (a reload), keeping memory sessions and the selected name.
+    pub fn set_rows(&mut self, mut rows: Vec<SessionRow>, select: Option<&str>) {
+        let keep = self.selected_row().map(|r| r.key());
+        for r in &self.rows {
+            if r.backend == BackendKind::Memory && !rows.iter().any(|n| n.key() == r.key()) {
+                rows.push(r.clone());
+            }
+        }
+        self.rows = rows;
+        self.loading = false;
+        self.rebuild_view();
+        let target = select
+            .and_then(|name| self.view.iter().position(|i| self.rows[*i].name == name))
+            .or_else(|| keep.and_then(|k| self.view.iter().position(|i| self.rows[*i].key() == k)));
+        self.selected = target.unwrap_or(0).min(self.view.len().saturating_sub(1));
+        self.scroll_to_selection();
+    }
+
+    /// Adds or replaces one row and selects it.
+    pub fn upsert_row(&mut self, row: SessionRow) {
+        let name = row.name.clone();
+        match self.rows.iter().position(|r| r.key() == row.key()) {
+            Some(i) => self.rows[i] = row,
+            None => self.rows.push(row),
+        }
+        if !self.filter.is_empty()
+            && !self
+                .rows
+                .last()
+                .is_some_and(|r| r.matches(&self.filter.to_lowercase()))
+        {
+            self.filter.clear();
+        }
+        self.rebuild_view();
+        if let Some(p) = self.view.iter().position(|i| self.rows[*i].name == name) {
+            self.selected = p;
+        }
+        self.scroll_to_selection();
+    }
+
+    /// Recomputes the filtered, sorted order (on filter, sort or data change; never per frame).
+    pub fn rebuild_view(&mut self) {
+        let needle = self.filter.to_lowercase();
+        let mut view: Vec<usize> = (0..self.rows.len())
+            .filter(|i| self.rows[*i].matches(&needle))
+            .collect();
+        let key = self.sort;
+        let rows = &self.rows;
+        let statuses: Vec<Status> = rows.iter().map(|r| self.status(r)).collect();
+        view.sort_by(|a, b| {
+            let (ra, rb) = (&rows[*a], &rows[*b]);
+            let ord = match key {
+                SortKey::Name => ra.name.to_lowercase().cmp(&rb.name.to_lowercase()),
+                SortKey::Backend => ra.backend.name().cmp(rb.backend.name()),
+                SortKey::Format => ra.format_name().cmp(rb.format_name()),
+                SortKey::Account => ra.account().cmp(&rb.account()),
+                SortKey::UserId => ra.user_id().cmp(&rb.user_id()),
+                SortKey::Dc => ra.dc().cmp(&rb.dc()),
+                SortKey::Kind => ra.kind().cmp(rb.kind()),
+                SortKey::Status => statuses[*a].cmp(&statuses[*b]),
+            };
+            ord.then_with(|| ra.name.cmp(&rb.name))
+        });
+        if self.sort_desc {
+            view.reverse();
+        }
+        self.view = view;
+        self.selected = self.selected.min(self.view.len().saturating_sub(1));
+        self.scroll_to_selection();
+    }
+
+    /// Rows the list can show at the current size.
+    pub fn list_capacity(&self) -> usize {
+        super::view::layout::list_rows(self.size.0, self.size.1)
+    }
+
+    pub fn scroll_to_selection(&mut self) {
+        let cap = self.list_capacity().max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + cap {
+            self.offset = self.selected + 1 - cap;
+        }
+        let max_offset = self.view.len().saturating_sub(cap);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    pub fn move_selection(&mut self, delta: isize) {
+        if self.view.is_empty() {
+            return;
+        }
+        let last = self.view.len() as isize - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
+        self.detail_scroll = 0;
+        self.scroll_to_selection();
+    }
+
+    /// True while something on screen counts down or spins (arms the timer).
+    pub fn animating(&self) -> bool {
+        self.modals.iter().any(|m| m.animating())
+    }
+
+    /// True while any pane waits for an answer.
+    pub fn animating_requests(&self) -> bool {
+        self.modals.iter().any(|m| m.busy())
+    }
+
+    pub fn has_memory_sessions(&self) -> bool {
+        self.rows.iter().any(|r| r.backend == BackendKind::Memory)
+    }
+}

@@ -1,0 +1,176 @@
+//! The detail pane: every field `inspect` shows (the key id only), plus what checks found:
+//! status, 2FA state and other authorizations.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use serde_json::Value;
+
+use crate::store::Loaded;
+use crate::ui::flows::ViewCx;
+use crate::ui::state::{AppState, Focus};
+use crate::ui::text;
+use crate::ui::theme::Role;
+
+const FIELDS: [&str; 14] = [
+    "format",
+    "backend",
+    "dc_id",
+    "server_address",
+    "port",
+    "user_id",
+    "is_bot",
+    "api_id",
+    "test_mode",
+    "first_name",
+    "last_name",
+    "username",
+    "phone",
+    "auth_key_id_hex",
+];
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => text::clean(s),
+        other => other.to_string(),
+    }
+}
+
+/// The lines of the pane for the selected row (also used by tests).
+pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
+    let Some(row) = st.selected_row() else {
+        return vec![Line::styled(
+            "Nothing selected.",
+            v.theme.style(Role::Muted),
+        )];
+    };
+    let kv = |k: &str, val: String, role: Role| {
+        Line::from(vec![
+            Span::styled(text::fit(k, 16), v.theme.style(Role::Muted)),
+            Span::styled(val, v.theme.style(role)),
+        ])
+    };
+    let mut out = vec![
+        kv("name", text::clean(&row.name), Role::Title),
+        kv(
+            "path",
+            row.path
+                .as_ref()
+                .map(|p| text::clean(&p.display().to_string()))
+                .unwrap_or_else(|| "(memory: lost on quit)".into()),
+            Role::Base,
+        ),
+    ];
+    let status = st.status(row);
+    out.push(kv("status", status.label().into(), Role::Base));
+    if let Some(err) = &row.error {
+        out.push(Line::styled(
+            format!("error: {}", text::clean(err)),
+            v.theme.style(Role::Error),
+        ));
+        return out;
+    }
+    let Some(session) = &row.session else {
+        return out;
+    };
+    let loaded = Loaded {
+        format: row.format.unwrap_or(crate::store::Format::Memory),
+        session: session.clone(),
+    };
+    let json = crate::store::inspect::to_json(&loaded, false);
+    for k in FIELDS {
+        out.push(kv(k, show(&json[k]), Role::Base));
+    }
+    for d in json["dcs"].as_array().into_iter().flatten() {
+        let addr = [&d["ipv4"], &d["ipv6"]]
+            .into_iter()
+            .filter_map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push(kv(
+            &format!("dc {}", d["id"]),
+            format!(
+                "{} port {} key {}",
+                if addr.is_empty() { "-".into() } else { addr },
+                show(&d["port"]),
+                d["auth_key_id_hex"].as_str().unwrap_or("-")
+            ),
+            Role::Muted,
+        ));
+    }
+    let known = st.known.get(&row.key());
+    if let Some(me) = known.and_then(|k| k.me.as_ref()) {
+        out.push(kv("account (live)", text::clean(&me.display()), Role::Ok));
+    }
+    let two_fa = match known.and_then(|k| k.password.as_ref()) {
+        Some(p) if p.has_password => format!(
+            "on{}{}",
+            p.hint
+                .as_deref()
+                .map(|h| format!(", hint \"{}\"", text::clean(h)))
+                .unwrap_or_default(),
+            if p.has_recovery_email {
+                ", recovery email set"
+            } else {
+                ""
+            }
+        ),
+        Some(_) => "off".into(),
+        None => "unknown (p to check)".into(),
+    };
+    out.push(kv("2FA", two_fa, Role::Base));
+    match known.and_then(|k| k.authorizations.as_ref()) {
+        Some(list) => {
+            let others = list.iter().filter(|a| !a.current).count();
+            out.push(kv(
+                "authorizations",
+                format!("{others} other(s)"),
+                Role::Base,
+            ));
+            for a in list.iter().filter(|a| !a.current) {
+                out.push(Line::styled(
+                    format!(
+                        "  {} · {} · {}",
+                        text::clean(&a.device),
+                        text::clean(&a.app),
+                        text::utc_date(a.date_active)
+                    ),
+                    v.theme.style(Role::Muted),
+                ));
+            }
+        }
+        None => out.push(kv(
+            "authorizations",
+            "unknown (a to list)".into(),
+            Role::Base,
+        )),
+    }
+    out
+}
+
+pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
+    let border = if st.focus == Focus::Detail && st.modals.is_empty() {
+        Role::BorderFocused
+    } else {
+        Role::Border
+    };
+    let block = Block::bordered()
+        .border_style(v.theme.style(border))
+        .title(Span::styled(" Details ", v.theme.style(Role::Title)));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let inner = Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(1),
+        inner.height,
+    );
+    f.render_widget(
+        Paragraph::new(lines(st, v))
+            .wrap(Wrap { trim: false })
+            .scroll((st.detail_scroll, 0)),
+        inner,
+    );
+}

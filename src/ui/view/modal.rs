@@ -1,0 +1,169 @@
+//! Drawing helpers shared by the panes: a centred, clamped, cleared box with a border, form
+//! fields, the spinner and the error line.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::ui::flows::{PaneError, Requests, ViewCx};
+use crate::ui::text;
+use crate::ui::theme::Role;
+use crate::ui::widgets::masked_input::Form;
+
+/// A `w`×`h` rectangle centred in `area`, clamped to it.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// Clears `rect` and draws the pane's border and title; returns the inside.
+pub fn draw_box(f: &mut Frame, rect: Rect, title: &str, v: &ViewCx) -> Rect {
+    f.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_style(v.theme.style(Role::BorderFocused))
+        .style(v.theme.style(Role::Base))
+        .title(Span::styled(
+            format!(" {title} "),
+            v.theme.style(Role::Title),
+        ));
+    let inner = block.inner(rect);
+    f.render_widget(block, rect);
+    inner
+}
+
+/// A pane of text lines: box sized to the content (up to `max_w`), lines wrapped, and the
+/// cursor placed at (line, column) of the content when given.
+pub fn draw_pane(
+    f: &mut Frame,
+    area: Rect,
+    title: &str,
+    max_w: u16,
+    lines: Vec<Line<'static>>,
+    cursor: Option<(u16, u16)>,
+    v: &ViewCx,
+) {
+    let content_w = lines.iter().map(|l| l.width() as u16).max().unwrap_or(0);
+    let w = (content_w + 4).max(title.len() as u16 + 6).min(max_w);
+    let wrapped: u16 = lines
+        .iter()
+        .map(|l| {
+            (l.width() as u16)
+                .div_ceil(w.saturating_sub(4).max(1))
+                .max(1)
+        })
+        .sum();
+    let rect = centered(area, w, wrapped + 2);
+    let inner = draw_box(f, rect, title, v);
+    let inner = Rect::new(
+        inner.x + 1,
+        inner.y,
+        inner.width.saturating_sub(2),
+        inner.height,
+    );
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    if let Some((line, col)) = cursor {
+        let pos = Position::new(inner.x + col, inner.y + line);
+        if inner.contains(pos) {
+            f.set_cursor_position(pos);
+        }
+    }
+}
+
+pub const LABEL_W: usize = 16;
+
+/// The form's fields as lines; returns them and the cursor (line offset, column).
+pub fn form_lines(
+    form: &Form,
+    v: &ViewCx,
+    first_line: u16,
+) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
+    let mut lines = Vec::new();
+    let mut cursor = None;
+    for (i, field) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        let marker = if focused { "›" } else { " " };
+        let label = text::fit(&format!("{}:", field.label), LABEL_W);
+        let shown = field.shown();
+        let value = if shown.is_empty() {
+            " ".to_string()
+        } else {
+            shown
+        };
+        let style = if focused {
+            v.theme.style(Role::Input)
+        } else {
+            v.theme.style(Role::Base)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{marker} "), v.theme.style(Role::KeyHint)),
+            Span::styled(label, v.theme.style(Role::Muted)),
+            Span::styled(value, style),
+        ]));
+        if focused {
+            cursor = Some((first_line + i as u16, (2 + LABEL_W + field.cursor()) as u16));
+        }
+    }
+    (lines, cursor)
+}
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// "⠋ waiting for Telegram… 2 s" while a request runs.
+pub fn busy_line(reqs: &Requests, what: &str, v: &ViewCx) -> Option<Line<'static>> {
+    if !reqs.busy() {
+        return None;
+    }
+    let frame = SPINNER[((v.now / 100) % 10) as usize];
+    let secs = v.now.saturating_sub(reqs.since) / 1000;
+    let elapsed = if secs > 0 {
+        format!(" {secs} s")
+    } else {
+        String::new()
+    };
+    Some(Line::styled(
+        format!("{frame} {what}…{elapsed}"),
+        v.theme.style(Role::Warn),
+    ))
+}
+
+pub fn error_line(err: &Option<PaneError>, v: &ViewCx) -> Option<Line<'static>> {
+    err.as_ref()
+        .map(|e| Line::styled(e.line(v.now), v.theme.style(Role::Error)))
+}
+
+pub fn muted(s: impl Into<String>, v: &ViewCx) -> Line<'static> {
+    Line::styled(s.into(), v.theme.style(Role::Muted))
+}
+
+pub fn plain(s: impl Into<String>, v: &ViewCx) -> Line<'static> {
+    Line::styled(s.into(), v.theme.style(Role::Base))
+}
+
+pub fn warn(s: impl Into<String>, v: &ViewCx) -> Line<'static> {
+    Line::styled(s.into(), v.theme.style(Role::Warn))
+}
+
+/// A chooser row: "  Label:  ‹ value ›", highlighted when focused.
+pub fn choice_line(label: &str, value: &str, focused: bool, v: &ViewCx) -> Line<'static> {
+    let marker = if focused { "› " } else { "  " };
+    let value_style = if focused {
+        v.theme.style(Role::Selected)
+    } else {
+        v.theme.style(Role::Base)
+    };
+    Line::from(vec![
+        Span::styled(marker.to_string(), v.theme.style(Role::KeyHint)),
+        Span::styled(
+            text::fit(&format!("{label}:"), LABEL_W),
+            v.theme.style(Role::Muted),
+        ),
+        Span::styled(format!("‹ {value} ›"), value_style),
+    ])
+}

@@ -1,0 +1,4 @@
+//! Widgets shared by the panes.
+
+pub mod masked_input;
+pub mod qr;

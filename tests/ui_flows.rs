@@ -1,0 +1,543 @@
+//! Every flow driven by keys through the real update loop and effect runner, against the
+//! scripted fake service, writing real session files to a temporary directory.
+
+mod ui_support;
+
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
+use tgsess::store::{self, Format};
+use tgsess::ui::effects::Effect;
+use tgsess::ui::msg::Msg;
+use tgsess::ui::service::ServiceError;
+use tgsess::ui::state::Status;
+use ui_support::*;
+
+/// Waits until the fake has recorded `call` (aborts happen on the runtime's own time).
+async fn until_call(h: &Harness, call: &str) {
+    let found = tokio::time::timeout(Duration::from_secs(5), async {
+        while !h.fake.calls().iter().any(|c| c == call) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(found.is_ok(), "no '{call}' in {:?}", h.fake.calls());
+}
+
+fn selected_name(h: &Harness) -> String {
+    h.st.selected_row()
+        .map(|r| r.name.clone())
+        .unwrap_or_default()
+}
+
+async fn closed(h: &mut Harness) {
+    h.until("the pane to close", |st| st.modals.is_empty())
+        .await;
+}
+
+#[tokio::test]
+async fn phone_login_with_2fa_is_saved_and_selected() {
+    let mut h = Harness::new();
+    h.press(ch('n'));
+    h.enter(); // phone, tgsess SQLite, "session-1"
+    assert_eq!(h.top().as_deref(), Some("phone/phone"));
+    h.type_str("+1 555 0002");
+    h.enter();
+    h.step("phone/code").await;
+    assert!(h.screen(100, 30).contains("Code sent in the Telegram app"));
+    h.type_str("12345");
+    h.enter();
+    h.step("phone/password").await;
+    assert!(h.screen(100, 30).contains("Hint: the usual"));
+    h.type_str("badpass");
+    h.enter();
+    h.idle().await;
+    let screen = h.screen(100, 30);
+    assert!(screen.contains("error: wrong password"), "{screen}");
+    assert!(screen.contains("•••••••"), "typed input is kept, masked");
+    assert!(!screen.contains("badpass"), "{screen}");
+    for _ in 0..7 {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("hunter2");
+    h.enter();
+    closed(&mut h).await;
+
+    assert_eq!(selected_name(&h), "session-1");
+    let path = h.dir.path().join("session-1.session");
+    let loaded = store::read_file(&path).unwrap();
+    assert_eq!(loaded.format, Format::TgsessSqlite);
+    assert_eq!(loaded.session.user_id, Some(1002));
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(h.st.status(row), Status::Authorized);
+    assert!(h.screen(100, 30).contains("saved 'session-1'"));
+    assert!(h.fake.calls().contains(&"end_login".to_string()));
+}
+
+#[tokio::test]
+async fn an_unknown_number_signs_up() {
+    let mut h = Harness::new();
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15559999");
+    h.enter();
+    h.step("phone/code").await;
+    h.type_str("12345");
+    h.enter();
+    h.step("phone/sign_up").await;
+    h.type_str("Dana");
+    h.press(key(KeyCode::Tab));
+    h.type_str("Scully");
+    h.enter();
+    closed(&mut h).await;
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(row.account().as_deref(), Some("Dana Scully"));
+    assert!(row.user_id().unwrap() > 2000);
+}
+
+#[tokio::test]
+async fn bot_login_into_a_telethon_string() {
+    let mut h = Harness::new();
+    h.press(ch('n'));
+    h.press(key(KeyCode::Right)); // bot
+    h.press(key(KeyCode::Down));
+    for _ in 0..3 {
+        h.press(key(KeyCode::Right)); // tgsess sqlite -> tgsess string -> telethon sqlite -> telethon string
+    }
+    h.press(key(KeyCode::Down));
+    for _ in 0..9 {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("mybot");
+    h.enter();
+    assert_eq!(h.top().as_deref(), Some("bot/token"));
+    h.type_str("123:ABC");
+    h.enter();
+    closed(&mut h).await;
+    let loaded = store::read_file(&h.dir.path().join("mybot.string")).unwrap();
+    assert_eq!(loaded.format, Format::TelethonString);
+    assert_eq!(selected_name(&h), "mybot");
+    // Telethon strings carry no bot flag, so the kind is unknown; the name comes from the login.
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(row.account(), None);
+    assert_eq!(h.st.account_label(row).as_deref(), Some("Demo Bot"));
+    assert_eq!(h.st.kind_label(row), "bot");
+}
+
+#[tokio::test]
+async fn qr_login_scanned_by_a_second_client_then_2fa() {
+    let mut h = Harness::new();
+    h.press(ch('n'));
+    h.press(key(KeyCode::Left));
+    h.enter();
+    h.step("qr/showing").await;
+    // The demo phone (the fake's Bob, who has a password) scans the code.
+    h.press(ch('s'));
+    h.step("qr/password").await;
+    h.type_str("hunter2");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(h.st.selected_row().unwrap().user_id(), Some(1002));
+    assert!(h.fake.calls().contains(&"demo_scan".to_string()));
+}
+
+#[tokio::test]
+async fn memory_sessions_are_listed_and_quitting_warns() {
+    let mut h = Harness::empty();
+    h.press(ch('n'));
+    h.press(key(KeyCode::Down));
+    h.press(key(KeyCode::Left)); // wraps to memory
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    h.step("phone/code").await;
+    h.type_str("12345");
+    h.enter();
+    closed(&mut h).await;
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(row.format, Some(Format::Memory));
+    assert_eq!(
+        std::fs::read_dir(h.dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    h.press(ch('q'));
+    assert_eq!(h.top().as_deref(), Some("quit/confirm"));
+    assert!(!h.st.quit);
+    h.press(ch('y'));
+    assert!(h.st.quit);
+    assert!(matches!(h.terminal_effects.last(), Some(Effect::Quit)));
+}
+
+#[tokio::test]
+async fn two_fa_enable_with_recovery_email_then_change_and_disable() {
+    let mut h = Harness::new();
+    h.press(ch('p')); // alice: no password yet
+    h.step("2fa/menu").await;
+    h.enter();
+    h.type_str("s3cret");
+    h.press(key(KeyCode::Tab));
+    h.type_str("s3creT");
+    h.press(key(KeyCode::Tab));
+    h.type_str("usual");
+    h.press(key(KeyCode::Tab));
+    h.type_str("alice@example.com");
+    h.enter();
+    assert!(
+        h.screen(100, 30)
+            .contains("error: the two new passwords differ")
+    );
+    h.press(key(KeyCode::Up));
+    h.press(key(KeyCode::Up));
+    h.press(key(KeyCode::Backspace));
+    h.type_str("t");
+    h.enter();
+    h.step("2fa/email_code").await;
+    h.type_str("000000");
+    h.enter();
+    h.idle().await;
+    assert!(h.screen(100, 30).contains("error: wrong email code"));
+    for _ in 0..6 {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("777777");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(h.fake.user_password("+15550001").as_deref(), Some("s3cret"));
+
+    // Change it.
+    h.press(ch('p'));
+    h.step("2fa/menu").await;
+    assert!(
+        h.screen(100, 30)
+            .contains("Two-step verification: on (hint: usual)")
+    );
+    h.enter();
+    h.type_str("s3cret");
+    h.press(key(KeyCode::Tab));
+    h.type_str("n3w");
+    h.press(key(KeyCode::Tab));
+    h.type_str("n3w");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(h.fake.user_password("+15550001").as_deref(), Some("n3w"));
+
+    // Disable it: a confirmation names the account first.
+    h.press(ch('p'));
+    h.step("2fa/menu").await;
+    h.press(key(KeyCode::Down));
+    h.press(key(KeyCode::Down));
+    h.enter();
+    h.type_str("n3w");
+    h.enter();
+    assert_eq!(h.top().as_deref(), Some("2fa/confirm_disable"));
+    assert!(
+        h.screen(120, 40)
+            .contains("Turn off two-step verification for Alice Liddell")
+    );
+    h.press(ch('y'));
+    closed(&mut h).await;
+    assert_eq!(h.fake.user_password("+15550001"), None);
+}
+
+#[tokio::test]
+async fn copy_clone_shares_the_key_and_fork_gets_a_new_one() {
+    let mut h = Harness::new();
+    let alice_key =
+        h.st.selected_row()
+            .unwrap()
+            .session
+            .as_ref()
+            .unwrap()
+            .auth_key()
+            .unwrap()
+            .key_id_hex();
+    h.press(ch('c'));
+    assert!(h.screen(100, 30).contains("shares the auth key"));
+    h.press(key(KeyCode::Down));
+    for _ in 0..10 {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("bob");
+    h.enter();
+    assert!(
+        h.screen(100, 30)
+            .contains("a session named 'bob' already exists")
+    );
+    for _ in 0..3 {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("alice-copy");
+    h.enter();
+    closed(&mut h).await;
+    // Same family as the source: Telethon SQLite.
+    let copy = store::read_file(&h.dir.path().join("alice-copy.session")).unwrap();
+    assert_eq!(copy.format, Format::TelethonSqlite(7));
+    assert_eq!(copy.session.auth_key().unwrap().key_id_hex(), alice_key);
+    assert_eq!(selected_name(&h), "alice-copy");
+
+    // Fork the original.
+    h.press(ch('g'));
+    h.press(ch('c'));
+    h.press(key(KeyCode::Right));
+    assert_eq!(h.top().as_deref(), Some("clone/fork"));
+    h.enter();
+    closed(&mut h).await;
+    let fork = store::read_file(&h.dir.path().join("alice-copy2.session")).unwrap();
+    assert_ne!(fork.session.auth_key().unwrap().key_id_hex(), alice_key);
+    assert!(h.fake.calls().contains(&"fork".to_string()));
+}
+
+#[tokio::test]
+async fn logout_after_confirmation_updates_the_status() {
+    let mut h = Harness::on_disk();
+    assert_eq!(selected_name(&h), "alice");
+    h.press(ch('L'));
+    // Telethon SQLite keeps no names, so the confirmation names the session.
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("Log out id 1001 in session 'alice'?"),
+        "{screen}"
+    );
+    h.press(ch('n'));
+    assert!(h.st.modals.is_empty());
+    assert!(!h.fake.calls().contains(&"log_out".to_string()));
+    h.press(ch('L'));
+    h.press(ch('y'));
+    closed(&mut h).await;
+    // The list is read again from the folder; what was learned stays.
+    h.until("the reload", |st| !st.loading && st.rows.len() == 6)
+        .await;
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(row.name, "alice");
+    assert_eq!(h.st.status(row), Status::LoggedOut);
+    assert!(
+        h.screen(100, 30)
+            .contains("logged out: id 1001 in session 'alice'")
+    );
+}
+
+#[tokio::test]
+async fn import_a_pasted_string_and_a_file() {
+    let mut h = Harness::new();
+    let source = fixture_rows()[0].session.clone().unwrap();
+    let text = store::encode_string(&source, Format::TelethonString).unwrap();
+    h.press(ch('i'));
+    h.send(Msg::Paste(text.clone()));
+    let screen = h.screen(100, 30);
+    assert!(!screen.contains(&text[..20]), "the pasted string is masked");
+    h.enter();
+    h.step("import/review").await;
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("Detected: telethon-string · DC 2"),
+        "{screen}"
+    );
+    h.enter();
+    closed(&mut h).await;
+    let imported = store::read_file(&h.dir.path().join("imported-1.string")).unwrap();
+    assert_eq!(imported.session.auth_key(), source.auth_key());
+    assert_eq!(selected_name(&h), "imported-1");
+
+    // From a file path.
+    let file = h.dir.path().join("outside.txt");
+    std::fs::write(&file, format!("{text}\n")).unwrap();
+    h.press(ch('i'));
+    h.press(key(KeyCode::Up));
+    h.press(key(KeyCode::Right));
+    h.press(key(KeyCode::Down));
+    h.type_str(file.to_str().unwrap());
+    h.enter();
+    h.step("import/review").await;
+    h.press(key(KeyCode::Down));
+    h.press(key(KeyCode::Left)); // from the detected Telethon string to Telethon SQLite
+    h.enter();
+    closed(&mut h).await;
+    let again = store::read_file(&h.dir.path().join("imported-2.session")).unwrap();
+    assert_eq!(again.format, Format::TelethonSqlite(7));
+}
+
+#[tokio::test]
+async fn export_reveals_only_after_yes_and_copies_with_osc52() {
+    let mut h = Harness::new();
+    h.press(ch('e'));
+    assert!(h.screen(100, 30).contains("gives full access"));
+    h.press(ch('c'));
+    assert!(
+        h.terminal_effects.is_empty(),
+        "nothing to copy before the reveal"
+    );
+    h.press(ch('y'));
+    h.step("export/shown").await;
+    h.press(ch('c'));
+    let Some(Effect::Clipboard(secret)) = h.terminal_effects.pop() else {
+        panic!("no clipboard effect: {:?}", h.terminal_effects);
+    };
+    assert!(
+        !format!("{secret:?}").contains(secret.reveal()),
+        "debug output is redacted"
+    );
+    let back = store::parse_string(secret.reveal(), "test").unwrap();
+    assert_eq!(back.format, Format::TelethonString);
+    assert!(h.screen(120, 40).contains(&secret.reveal()[..30]));
+    h.press(key(KeyCode::Esc));
+    assert!(
+        !h.screen(120, 40).contains(&secret.reveal()[..30]),
+        "forgotten on close"
+    );
+}
+
+#[tokio::test]
+async fn flood_wait_counts_down_and_blocks_retries() {
+    let mut h = Harness::new();
+    h.fake
+        .fail_next("send_code", ServiceError::FloodWait { seconds: 37 });
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    h.idle().await;
+    assert!(
+        h.screen(100, 30)
+            .contains("error: flood wait: retry in 37 s")
+    );
+    h.clock(T0 + 10_000);
+    assert!(
+        h.screen(100, 30)
+            .contains("error: flood wait: retry in 27 s")
+    );
+    h.enter();
+    let sends = |h: &Harness| h.fake.calls().iter().filter(|c| *c == "send_code").count();
+    assert_eq!(sends(&h), 1, "no retry during the wait");
+    h.clock(T0 + 37_000);
+    assert!(h.screen(100, 30).contains("you can retry now"));
+    h.enter();
+    h.step("phone/code").await;
+    assert_eq!(sends(&h), 2);
+}
+
+#[tokio::test]
+async fn resend_waits_for_its_countdown() {
+    let mut h = Harness::new();
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    h.step("phone/code").await;
+    h.press(ctrl('r'));
+    assert!(
+        h.screen(100, 30)
+            .contains("you can ask for a new code in 30 s")
+    );
+    h.clock(T0 + 31_000);
+    h.press(ctrl('s'));
+    h.idle().await;
+    assert!(h.screen(100, 30).contains("Code sent by SMS"));
+}
+
+#[tokio::test]
+async fn esc_closes_the_pane_and_cancels_its_network_work() {
+    let mut h = Harness::new();
+    h.fake.hold("send_code");
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    assert!(h.st.animating_requests());
+    until_call(&h, "send_code").await; // the call is under way, and never answers
+    h.press(key(KeyCode::Esc));
+    assert!(h.st.modals.is_empty(), "the UI never blocks on the network");
+    until_call(&h, "dropped:send_code").await;
+    assert!(h.fake.calls().contains(&"end_login".to_string()));
+}
+
+#[tokio::test]
+async fn a_result_for_a_closed_pane_is_dropped() {
+    let mut h = Harness::new();
+    h.press(ch('a'));
+    let pane_id = h.st.modals[0].id();
+    h.press(key(KeyCode::Esc));
+    // A late answer for the closed pane changes nothing.
+    h.send(Msg::Done(
+        tgsess::ui::msg::ReqId {
+            pane: pane_id,
+            seq: 1,
+        },
+        tgsess::ui::msg::Outcome::Authorizations(Ok(Vec::new())),
+    ));
+    assert!(h.st.modals.is_empty());
+    assert!(h.st.known.is_empty());
+}
+
+#[tokio::test]
+async fn authorizations_list_and_terminate() {
+    let mut h = Harness::new();
+    h.press(ch('a'));
+    h.step("auths/list").await;
+    let screen = h.screen(100, 30);
+    assert!(screen.contains("Pixel 8 Android"), "{screen}");
+    h.press(ch('t'));
+    assert!(h.screen(100, 30).contains("that is this session"));
+    h.press(ch('j'));
+    h.press(ch('t'));
+    h.press(ch('y'));
+    h.until("the list to reload", |st| {
+        st.known
+            .values()
+            .any(|k| k.authorizations.as_ref().is_some_and(|l| l.len() == 1))
+    })
+    .await;
+    assert_eq!(h.fake.authorization_count(), 1);
+    h.press(key(KeyCode::Esc));
+    assert!(h.screen(160, 50).contains("0 other(s)"));
+}
+
+#[tokio::test]
+async fn refresh_checks_the_account() {
+    let mut h = Harness::new();
+    h.press(ch('R'));
+    h.until("the check", |st| st.notice.is_some()).await;
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(h.st.status(row), Status::Authorized);
+    assert!(h.screen(120, 40).contains("authorized as Alice"));
+}
+
+#[tokio::test]
+async fn typing_q_into_a_field_never_quits_and_ctrl_c_always_does() {
+    let mut h = Harness::new();
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("q?");
+    assert!(!h.st.quit);
+    assert!(h.screen(100, 30).contains("q?"));
+    h.press(ctrl('c'));
+    assert!(h.st.quit);
+}
+
+#[tokio::test]
+async fn forking_an_account_with_2fa_asks_for_the_password() {
+    let mut h = Harness::new();
+    h.press(ch('j')); // bob
+    h.press(ch('c'));
+    h.press(key(KeyCode::Right));
+    h.enter();
+    h.step("clone/fork_password").await;
+    assert!(h.screen(100, 30).contains("Hint: the usual"));
+    h.type_str("nope");
+    h.enter();
+    h.idle().await;
+    assert!(h.screen(100, 30).contains("error: wrong password"));
+    for _ in 0..4 {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("hunter2");
+    h.enter();
+    closed(&mut h).await;
+    // A Telethon string like the source; it keeps no user id, so who it is comes from the fork.
+    let fork = store::read_file(&h.dir.path().join("bob-copy.string")).unwrap();
+    assert_eq!(fork.format, Format::TelethonString);
+    assert_eq!(selected_name(&h), "bob-copy");
+    let row = h.st.selected_row().unwrap();
+    assert_eq!(h.st.account_label(row).as_deref(), Some("Bob"));
+    assert!(h.fake.calls().contains(&"end_login".to_string()));
+}
