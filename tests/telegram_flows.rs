@@ -214,8 +214,8 @@ async fn invalid_phone_is_typed() {
 async fn banned_number_is_typed() {
     let h = Harness::start().await;
     let (_, conn) = h.new_session(Format::TgsessSqlite, "a");
-    // The sandbox's convention: test numbers ending in 0000 are banned.
-    let err = within(PhoneFlow::new(conn).start("+9996620000"))
+    // The sandbox's convention: test numbers ending in 9999 are banned.
+    let err = within(PhoneFlow::new(conn).start("+9996629999"))
         .await
         .unwrap_err();
     assert_eq!(err, TgError::PhoneBanned);

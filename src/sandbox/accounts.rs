@@ -27,10 +27,10 @@ pub fn test_number_dc(phone: &str) -> Option<i32> {
     DC_IDS.contains(&dc).then_some(dc)
 }
 
-/// Test numbers ending in 0000 (`99966X0000`) stand for banned numbers: sendCode answers
+/// Test numbers ending in 9999 (`99966X9999`) stand for banned numbers: sendCode answers
 /// PHONE_NUMBER_BANNED, so clients can show that error without a real ban.
 pub fn is_banned_number(phone: &str) -> bool {
-    test_number_dc(phone).is_some() && phone.ends_with("0000")
+    test_number_dc(phone).is_some() && phone.ends_with("9999")
 }
 
 /// Home DC of a new account with this number.
@@ -152,10 +152,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_test_numbers_ending_in_0000_are_banned() {
-        assert!(is_banned_number("9996620000"));
+    fn only_test_numbers_ending_in_9999_are_banned() {
+        assert!(is_banned_number("9996629999"));
+        assert!(!is_banned_number("9996620000"));
         assert!(!is_banned_number("9996621111"));
-        assert!(!is_banned_number("15550000"));
+        assert!(!is_banned_number("15559999"));
     }
 
     #[test]
