@@ -43,6 +43,11 @@ fn alice() -> Session {
 
 impl Tui {
     fn start(extra: &[&str]) -> Tui {
+        Self::start_in(extra, true)
+    }
+
+    /// `with_dir: false` runs as a newcomer would: no `--dir`, an empty home folder.
+    fn start_in(extra: &[&str], with_dir: bool) -> Tui {
         let dirs = tempfile::tempdir().unwrap();
         let sessions = dirs.path().join("sessions");
         std::fs::create_dir(&sessions).unwrap();
@@ -63,8 +68,10 @@ impl Tui {
             })
             .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tgsess"));
-        cmd.arg("--dir");
-        cmd.arg(&sessions);
+        if with_dir {
+            cmd.arg("--dir");
+            cmd.arg(&sessions);
+        }
         for a in extra {
             cmd.arg(a);
         }
@@ -177,6 +184,19 @@ fn assert_private_log(state_dir: &Path) {
     assert_eq!(mode, 0o600, "{}", log.display());
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("tgsess TUI starting"), "{text}");
+}
+
+#[test]
+fn a_newcomer_without_credentials_lands_in_the_sandbox() {
+    let mut t = Tui::start_in(&[], false);
+    t.wait_for("[sandbox]");
+    t.wait_for("built-in sandbox DC");
+    t.send(b"?");
+    t.wait_for("+9996621111");
+    t.send(b"\x1b");
+    t.wait_gone("Help: keys");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
 }
 
 #[test]

@@ -22,8 +22,14 @@ pub struct Backend {
     pub demo_accounts: Vec<String>,
     /// Why logins cannot work (shown in the status line and the new-login pane).
     pub api_missing: Option<String>,
+    /// Said once in the status line at start (e.g. why the sandbox was chosen).
+    pub notice: Option<String>,
     in_process: Option<Arc<Sandbox>>,
 }
+
+/// Shown when tgsess starts on the sandbox because nothing else could work yet.
+pub const SANDBOX_BY_DEFAULT: &str = "no Telegram api_id/api_hash and no sessions yet: this is the built-in sandbox DC \
+     (demo accounts under ?); set TG_API_ID/TG_API_HASH for real accounts";
 
 /// The demo accounts as help lines (two per account): how to log in, and what it shows.
 pub fn demo_lines() -> Vec<String> {
@@ -38,6 +44,11 @@ pub fn demo_lines() -> Vec<String> {
             [login.trim_end().to_string(), format!("    {}", d.shows)]
         })
         .collect()
+}
+
+/// Whether the session folder has no session files (or does not exist yet).
+fn dir_is_empty(dir: &SessionDir) -> bool {
+    crate::store::dir::listable_files(dir.root()).map_or(true, |files| files.is_empty())
 }
 
 /// Connection options and fresh sessions for a sandbox whose state is in `state_dir`.
@@ -63,35 +74,7 @@ impl Backend {
             None => SessionDir::new(data_dir.join("sandbox-sessions")),
         };
         if global.sandbox {
-            let state_dir = data_dir.join("sandbox-state");
-            crate::fsutil::ensure_private_dir(&state_dir)
-                .with_context(|| format!("creating {}", state_dir.display()))?;
-            let sandbox = Arc::new(
-                Sandbox::start(SandboxConfig {
-                    state_dir: Some(state_dir.clone()),
-                    seed: true,
-                    base_port: 0,
-                })
-                .await
-                .context("starting the in-process sandbox")?,
-            );
-            let (options, fresh) = sandbox_options(state_dir);
-            // The first demo user "scans" QR codes.
-            let scanner = DEMO_ACCOUNTS
-                .iter()
-                .find_map(|d| d.phone)
-                .unwrap_or("9996621111");
-            let for_scan = Arc::clone(&sandbox);
-            let demo_scan: DemoScan =
-                Arc::new(move |url| for_scan.accept_qr(scanner, url).map_err(|e| e.to_string()));
-            return Ok(Backend {
-                service: Arc::new(LiveService::new(options, fresh, Some(demo_scan))),
-                dir: sandbox_dir(),
-                sandbox: true,
-                demo_accounts: demo_lines(),
-                api_missing: None,
-                in_process: Some(sandbox),
-            });
+            return Self::in_process(global, &data_dir, None).await;
         }
         if let Some(state_dir) = &global.sandbox_state {
             let (options, fresh) = sandbox_options(state_dir.clone());
@@ -101,6 +84,7 @@ impl Backend {
                 sandbox: true,
                 demo_accounts: demo_lines(),
                 api_missing: None,
+                notice: None,
                 in_process: None,
             });
         }
@@ -126,6 +110,11 @@ impl Backend {
                 let live = LiveService::new(options, LiveService::telegram_fresh(), None);
                 (Arc::new(live), None)
             }
+            // A newcomer (no credentials, no sessions) gets the sandbox, so tgsess works at once.
+            Err(_) if global.dir.is_none() && dir_is_empty(&dir) => {
+                return Self::in_process(global, &data_dir, Some(SANDBOX_BY_DEFAULT.to_string()))
+                    .await;
+            }
             Err(e) => (
                 Arc::new(Unavailable(e.to_string())),
                 Some(super::config::API_MISSING.to_string()),
@@ -137,7 +126,51 @@ impl Backend {
             sandbox: false,
             demo_accounts: Vec::new(),
             api_missing,
+            notice: None,
             in_process: None,
+        })
+    }
+
+    /// An in-process sandbox with the demo accounts, its state kept in the data folder so
+    /// sessions made with it still work on the next run.
+    async fn in_process(
+        global: &GlobalArgs,
+        data_dir: &std::path::Path,
+        notice: Option<String>,
+    ) -> anyhow::Result<Backend> {
+        let dir = match &global.dir {
+            Some(d) => SessionDir::new(d),
+            None => SessionDir::new(data_dir.join("sandbox-sessions")),
+        };
+        let state_dir = data_dir.join("sandbox-state");
+        crate::fsutil::ensure_private_dir(&state_dir)
+            .with_context(|| format!("creating {}", state_dir.display()))?;
+        let sandbox = Arc::new(
+            Sandbox::start(SandboxConfig {
+                state_dir: Some(state_dir.clone()),
+                seed: true,
+                base_port: 0,
+            })
+            .await
+            .context("starting the in-process sandbox")?,
+        );
+        let (options, fresh) = sandbox_options(state_dir);
+        // The first demo user "scans" QR codes.
+        let scanner = DEMO_ACCOUNTS
+            .iter()
+            .find_map(|d| d.phone)
+            .unwrap_or("9996621111");
+        let for_scan = Arc::clone(&sandbox);
+        let demo_scan: DemoScan =
+            Arc::new(move |url| for_scan.accept_qr(scanner, url).map_err(|e| e.to_string()));
+        Ok(Backend {
+            service: Arc::new(LiveService::new(options, fresh, Some(demo_scan))),
+            dir,
+            sandbox: true,
+            demo_accounts: demo_lines(),
+            api_missing: None,
+            notice,
+            in_process: Some(sandbox),
         })
     }
 

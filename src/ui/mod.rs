@@ -81,7 +81,7 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
             api_missing: backend.api_missing.clone(),
         };
         let mut st = AppState::new(keymap, mode);
-        if let Some(n) = notices.first() {
+        if let Some(n) = backend.notice.as_ref().or(notices.first()) {
             st.notice = Some(Notice::warn(n.clone()));
         }
         let result = event_loop(st, theme, Arc::clone(&backend.service), backend.dir.clone()).await;
