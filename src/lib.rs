@@ -11,4 +11,3 @@ pub mod secret;
 pub mod store;
 pub mod telegram;
 pub mod ui;
-pub mod ui_text;

@@ -13,7 +13,7 @@ use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::SessionDir;
 use crate::store::list_cache;
 use crate::store::{self, BackendKind, Format, Loaded, inspect};
-use crate::ui_text::{clip, escape_control};
+use crate::ui::text::{clean, fit};
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -175,7 +175,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
         "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT", "ACCOUNT"
     ));
     for row in &rows {
-        let name = clip(&escape_control(&row.name), 24);
+        let name = fit(&clean(&row.name), 24);
         match &row.info {
             Ok(v) => {
                 let bot = match v["is_bot"].as_bool() {
@@ -202,17 +202,17 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                     ""
                 };
                 out.push_str(&format!(
-                    "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}\n",
+                    "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}\n",
                     name,
                     row.backend.name(),
                     v["format"].as_str().unwrap_or("-"),
-                    v["dc_id"],
+                    v["dc_id"].to_string(),
                     v["user_id"]
                         .as_i64()
                         .map(|u| u.to_string())
                         .unwrap_or("-".into()),
                     bot,
-                    escape_control(&account),
+                    clean(&account),
                     key
                 ));
             }

@@ -50,6 +50,24 @@ pub fn to_json(loaded: &Loaded, reveal: bool) -> Value {
     obj
 }
 
+/// The fields shown to people (`inspect` without `--json`, the TUI's detail pane), in order.
+pub const TEXT_FIELDS: [&str; 14] = [
+    "format",
+    "backend",
+    "dc_id",
+    "server_address",
+    "port",
+    "user_id",
+    "is_bot",
+    "api_id",
+    "test_mode",
+    "first_name",
+    "last_name",
+    "username",
+    "phone",
+    "auth_key_id_hex",
+];
+
 /// The same fields as aligned text, for people.
 pub fn to_text(loaded: &Loaded, reveal: bool) -> String {
     let v = to_json(loaded, reveal);
@@ -59,22 +77,7 @@ pub fn to_text(loaded: &Loaded, reveal: bool) -> String {
         other => other.to_string(),
     };
     let mut out = String::new();
-    for k in [
-        "format",
-        "backend",
-        "dc_id",
-        "server_address",
-        "port",
-        "user_id",
-        "is_bot",
-        "api_id",
-        "test_mode",
-        "first_name",
-        "last_name",
-        "username",
-        "phone",
-        "auth_key_id_hex",
-    ] {
+    for k in TEXT_FIELDS {
         out.push_str(&format!("{k:<16} {}\n", show(k)));
     }
     if reveal {

@@ -13,22 +13,7 @@ use crate::ui::state::{AppState, Focus};
 use crate::ui::text;
 use crate::ui::theme::Role;
 
-const FIELDS: [&str; 14] = [
-    "format",
-    "backend",
-    "dc_id",
-    "server_address",
-    "port",
-    "user_id",
-    "is_bot",
-    "api_id",
-    "test_mode",
-    "first_name",
-    "last_name",
-    "username",
-    "phone",
-    "auth_key_id_hex",
-];
+use crate::store::inspect::TEXT_FIELDS as FIELDS;
 
 fn show(v: &Value) -> String {
     match v {
