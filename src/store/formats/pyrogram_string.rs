@@ -89,3 +89,37 @@ pub fn encode(session: &Session) -> Result<String, String> {
     bytes.push(session.is_bot.unwrap_or(false) as u8);
     Ok(b64::encode_url_unpadded(&bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pyrogram 1.x "old32" string: dc, test flag, key, u32 user id, bot flag.
+    fn old32(dc: u8, test: u8, key: u8, user: u32, bot: u8) -> String {
+        let mut payload = vec![dc, test];
+        payload.extend([key; 256]);
+        payload.extend(user.to_be_bytes());
+        payload.push(bot);
+        b64::encode_url_unpadded(&payload)
+    }
+
+    #[test]
+    fn old32_layout_reads_every_field_and_no_api_id() {
+        let text = old32(4, 1, 9, 2_147_483_000, 1);
+        assert_eq!(text.len(), OLD32_LEN);
+        let (layout, s) = decode(&text).unwrap();
+        assert_eq!(layout, PyrogramStringLayout::Old32);
+        assert_eq!(
+            (s.dc_id, s.test_mode, s.user_id, s.is_bot, s.api_id),
+            (4, Some(true), Some(2_147_483_000), Some(true), None)
+        );
+        assert_eq!(s.auth_key().unwrap().reveal(), &[9; 256]);
+    }
+
+    #[test]
+    fn a_padded_old32_string_is_refused_like_pyrogram_does() {
+        // Padding makes it 352 characters, which Pyrogram routes to the current layout.
+        let padded = format!("{}=", old32(2, 0, 1, 5, 0));
+        assert!(decode(&padded).is_err());
+    }
+}
