@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 use super::service::unix_now;
 use crate::fsutil;
@@ -228,6 +228,23 @@ impl std::fmt::Debug for LoginTokenRecord {
 pub struct State {
     path: PathBuf,
     conn: Mutex<Connection>,
+}
+
+/// The tables of rate-limited events (one row per event, pruned to the window).
+#[derive(Clone, Copy)]
+enum RateTable {
+    CodeRequests,
+    FailedPasswords,
+}
+
+impl RateTable {
+    /// Table name and subject column: constants, never user input.
+    fn sql_names(self) -> (&'static str, &'static str) {
+        match self {
+            RateTable::CodeRequests => ("code_requests", "phone"),
+            RateTable::FailedPasswords => ("failed_passwords", "user_id"),
+        }
+    }
 }
 
 fn random_i64() -> i64 {
@@ -723,59 +740,61 @@ impl State {
     /// Records a code request and returns how many happened for `phone` since `since`
     /// (this one included) and when the oldest of them was.
     pub fn record_code_request(&self, phone: &str, since: i64) -> Result<(i64, i64)> {
-        let now = unix_now();
-        self.tx(|tx| {
-            tx.execute(
-                "DELETE FROM code_requests WHERE phone = ?1 AND at < ?2",
-                params![phone, since],
-            )?;
-            tx.execute(
-                "INSERT INTO code_requests (phone, at) VALUES (?1, ?2)",
-                params![phone, now],
-            )?;
-            tx.query_row(
-                "SELECT COUNT(*), MIN(at) FROM code_requests WHERE phone = ?1",
-                [phone],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-        })
+        self.record_event(RateTable::CodeRequests, &phone, since)
     }
 
     /// How many code requests `phone` made since `since`, and when the oldest was.
     pub fn recent_code_requests(&self, phone: &str, since: i64) -> Result<(i64, i64)> {
-        self.read(|c| {
-            c.query_row(
-                "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM code_requests WHERE phone = ?1 AND at >= ?2",
-                params![phone, since],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-        })
+        self.count_events(RateTable::CodeRequests, &phone, since)
     }
 
     pub fn record_failed_password(&self, user_id: i64, since: i64) -> Result<(i64, i64)> {
+        self.record_event(RateTable::FailedPasswords, &user_id, since)
+    }
+
+    pub fn failed_passwords(&self, user_id: i64, since: i64) -> Result<(i64, i64)> {
+        self.count_events(RateTable::FailedPasswords, &user_id, since)
+    }
+
+    /// Drops `subject`'s events older than `since`, records one now, and returns the count
+    /// and the oldest time left in the window.
+    fn record_event(
+        &self,
+        table: RateTable,
+        subject: &dyn ToSql,
+        since: i64,
+    ) -> Result<(i64, i64)> {
+        let (name, column) = table.sql_names();
         let now = unix_now();
         self.tx(|tx| {
             tx.execute(
-                "DELETE FROM failed_passwords WHERE user_id = ?1 AND at < ?2",
-                params![user_id, since],
+                &format!("DELETE FROM {name} WHERE {column} = ?1 AND at < ?2"),
+                params![subject, since],
             )?;
             tx.execute(
-                "INSERT INTO failed_passwords (user_id, at) VALUES (?1, ?2)",
-                params![user_id, now],
+                &format!("INSERT INTO {name} ({column}, at) VALUES (?1, ?2)"),
+                params![subject, now],
             )?;
             tx.query_row(
-                "SELECT COUNT(*), MIN(at) FROM failed_passwords WHERE user_id = ?1",
-                [user_id],
+                &format!("SELECT COUNT(*), MIN(at) FROM {name} WHERE {column} = ?1"),
+                [subject],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
         })
     }
 
-    pub fn failed_passwords(&self, user_id: i64, since: i64) -> Result<(i64, i64)> {
+    /// How many of `subject`'s events happened since `since`, and when the oldest was.
+    fn count_events(
+        &self,
+        table: RateTable,
+        subject: &dyn ToSql,
+        since: i64,
+    ) -> Result<(i64, i64)> {
+        let (name, column) = table.sql_names();
         self.read(|c| {
             c.query_row(
-                "SELECT COUNT(*), COALESCE(MIN(at), 0) FROM failed_passwords WHERE user_id = ?1 AND at >= ?2",
-                params![user_id, since],
+                &format!("SELECT COUNT(*), COALESCE(MIN(at), 0) FROM {name} WHERE {column} = ?1 AND at >= ?2"),
+                params![subject, since],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
         })
