@@ -10,4 +10,5 @@ pub mod sandbox;
 pub mod secret;
 pub mod store;
 pub mod telegram;
+pub mod text;
 pub mod ui;

@@ -452,3 +452,63 @@ async fn recover_password_flag_resets_2fa_with_the_emailed_code() {
         text(&out.stdout)
     );
 }
+
+/// A name that would retitle the terminal (OSC 0) and clear it (CSI 2 J) if printed raw.
+const HOSTILE_NAME: &str = "Mallory\u{1b}]0;pwned\u{7}\u{1b}[2J";
+
+fn assert_no_terminal_controls(what: &str, out: &str) {
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{7}'),
+        "{what} printed a raw escape: {out:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_from_the_server_never_reach_the_terminal_raw() {
+    let cli = std::sync::Arc::new(Cli::start().await);
+    cli.sandbox
+        .add_user(tgsess::sandbox::NewUser::new("+9996625555", HOSTILE_NAME))
+        .unwrap();
+    let c = cli.clone();
+    let out = blocking(move || {
+        c.run(
+            &["login", "phone", "mal", "--phone", "9996625555"],
+            "22222\n",
+        )
+    })
+    .await;
+    assert_ok(&out);
+    assert_no_terminal_controls("login", &text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Logged in as Mallory\\u{1b}]0;pwned"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["whoami", "mal"], "")).await;
+    assert_ok(&out);
+    assert_no_terminal_controls("whoami", &text(&out.stdout));
+
+    // JSON stays exact: the name parses back byte for byte.
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["whoami", "mal", "--json"], "")).await;
+    assert_ok(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["first_name"], HOSTILE_NAME);
+
+    // The name is now stored in the session: inspect and list escape it too.
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["inspect", "mal"], "")).await;
+    assert_ok(&out);
+    assert_no_terminal_controls("inspect", &text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Mallory"),
+        "{}",
+        text(&out.stdout)
+    );
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["list"], "")).await;
+    assert_ok(&out);
+    assert_no_terminal_controls("list", &text(&out.stdout));
+}

@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 usage error; errors go to stderr.
 
 pub mod account;
+pub mod output;
 pub mod sandbox;
 pub mod store_cmds;
 
@@ -65,7 +66,13 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let stdout_failed = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<output::StdoutError>());
+            if stdout_failed.is_some_and(output::StdoutError::is_closed_pipe) {
+                output::exit_closed_pipe();
+            }
+            output::errln!("error: {}", crate::text::clean_lines(&format!("{e:#}")));
             1
         }
     }
