@@ -5,6 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -315,6 +316,8 @@ impl Env {
     }
 
     async fn stop(self) {
+        // Every connection is dropped by now: let their network tasks end before the runtime.
+        self.options.tasks.shut_down(Duration::from_secs(10)).await;
         if let Some(SandboxTarget::InProcess(sandbox)) = self.sandbox {
             sandbox.stop().await;
         }
