@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod crypto;
 pub mod fsutil;
+pub mod logging;
 pub mod sandbox;
 pub mod secret;
 pub mod store;

@@ -127,9 +127,7 @@ pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
         if bytes.starts_with(store::formats::sqlite_detect::SQLITE_MAGIC) {
-            let tmp = tempfile::NamedTempFile::new()?;
-            std::fs::write(tmp.path(), &bytes)?;
-            return Ok(store::read_file(tmp.path())?);
+            return Ok(store::read_sqlite_bytes(&bytes, "standard input")?);
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("standard input: not text and not SQLite"))?;
