@@ -324,7 +324,6 @@ fn info(state_dir: &Path, json: bool) -> anyhow::Result<i32> {
     // Public half only: the private exponent never leaves the state.
     let n = rsa.n.to_str_radix(16);
     let e = rsa.e.to_u64_digits().first().copied().unwrap_or(0);
-    let mut stdout = std::io::stdout().lock();
     if json {
         let dcs: Vec<_> = dcs
             .iter()
@@ -339,13 +338,13 @@ fn info(state_dir: &Path, json: bool) -> anyhow::Result<i32> {
                 "fingerprint": rsa.fingerprint(),
             },
         });
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&out)?)?;
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(0);
     }
     for (id, port) in &dcs {
-        writeln!(stdout, "dc {id}: 127.0.0.1:{port}")?;
+        outln!("dc {id}: 127.0.0.1:{port}")?;
     }
-    writeln!(stdout, "rsa fingerprint: {}", rsa.fingerprint())?;
-    write!(stdout, "{}", rsa.public_pem())?;
+    outln!("rsa fingerprint: {}", rsa.fingerprint())?;
+    out!("{}", rsa.public_pem())?;
     Ok(0)
 }
