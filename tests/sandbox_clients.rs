@@ -197,3 +197,84 @@ fn real_clients_log_in_to_the_sandbox() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// The python block of docs/sandbox.md that follows the `<!-- tested: TAG ... -->` line.
+fn docs_snippet(tag: &str) -> String {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/sandbox.md"))
+            .unwrap();
+    let marker = format!("<!-- tested: {tag} ");
+    let after = &doc[doc
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {marker} in docs"))..];
+    let code = &after[after.find("```python\n").unwrap() + "```python\n".len()..];
+    code[..code.find("```").unwrap()].to_string()
+}
+
+/// docs/sandbox.md's snippets log the demo account in, as printed, with each library.
+#[test]
+fn the_docs_snippets_log_real_clients_in() {
+    let runs: Vec<(&str, &str)> = [
+        ("telethon-1.45.0", "telethon"),
+        ("telethon-1.36.0", "telethon"),
+        ("pyrogram-2.0.106", "pyrogram"),
+        ("pyrofork-2.3.69", "pyrogram"),
+        ("kurigram-2.2.26", "pyrogram"),
+    ]
+    .into_iter()
+    .filter(|(venv, _)| {
+        let found = venv_python(venv).is_some();
+        if !found {
+            notice_skipped(
+                &format!("the_docs_snippets_log_real_clients_in[{venv}]"),
+                &format!("no {venv} venv"),
+            );
+        }
+        found
+    })
+    .collect();
+    if runs.is_empty() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let state_dir = tmp.path().join("state");
+    let _serve = serve(&state_dir);
+    let info = Command::new(tgsess_bin())
+        .args(["sandbox", "info", "--json", "--state"])
+        .arg(&state_dir)
+        .output()
+        .unwrap();
+    assert!(info.status.success(), "{}", stderr(&info));
+    std::fs::write(tmp.path().join("sandbox.json"), &info.stdout).unwrap();
+    for tag in ["telethon", "pyrogram"] {
+        std::fs::write(
+            tmp.path().join(format!("snippet_{tag}.py")),
+            docs_snippet(tag),
+        )
+        .unwrap();
+    }
+    let children: Vec<_> = runs
+        .iter()
+        .map(|(venv, tag)| {
+            let child = Command::new(venv_python(venv).unwrap())
+                .arg(format!("snippet_{tag}.py"))
+                .current_dir(tmp.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (*venv, child)
+        })
+        .collect();
+    for (venv, child) in children {
+        let out = child.wait_with_output().unwrap();
+        // Telethon's start() prints a greeting first.
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().last(),
+            Some("Alice"),
+            "{venv}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
