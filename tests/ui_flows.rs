@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use tgsess::store::{self, Format};
+use tgsess::telegram::TgError;
 use tgsess::ui::effects::Effect;
 use tgsess::ui::msg::Msg;
-use tgsess::ui::service::ServiceError;
 use tgsess::ui::state::Status;
 use ui_support::*;
 
@@ -44,7 +44,10 @@ async fn phone_login_with_2fa_is_saved_and_selected() {
     h.type_str("+1 555 0002");
     h.enter();
     h.step("phone/code").await;
-    assert!(h.screen(100, 30).contains("Code sent in the Telegram app"));
+    assert!(
+        h.screen(100, 30)
+            .contains("Code sent in your other Telegram app")
+    );
     h.type_str("12345");
     h.enter();
     h.step("phone/password").await;
@@ -71,7 +74,7 @@ async fn phone_login_with_2fa_is_saved_and_selected() {
     let row = h.st.selected_row().unwrap();
     assert_eq!(h.st.status(row), Status::Authorized);
     assert!(h.screen(100, 30).contains("saved 'session-1'"));
-    assert!(h.fake.calls().contains(&"end_login".to_string()));
+    assert!(h.fake.calls().contains(&"end".to_string()));
 }
 
 #[tokio::test]
@@ -391,7 +394,7 @@ async fn export_reveals_only_after_yes_and_copies_with_osc52() {
 async fn flood_wait_counts_down_and_blocks_retries() {
     let mut h = Harness::new();
     h.fake
-        .fail_next("send_code", ServiceError::FloodWait { seconds: 37 });
+        .fail_next("send_code", TgError::FloodWait { seconds: 37 });
     h.press(ch('n'));
     h.enter();
     h.type_str("+15550001");
@@ -429,8 +432,16 @@ async fn resend_waits_for_its_countdown() {
         h.screen(100, 30)
             .contains("you can ask for a new code in 30 s")
     );
+    // The early answer counts down with the clock.
+    h.clock(T0 + 10_000);
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("you can ask for a new code in 20 s"),
+        "{screen}"
+    );
     h.clock(T0 + 31_000);
-    h.press(ctrl('s'));
+    assert!(h.screen(100, 30).contains("you can ask for a new code now"));
+    h.press(ctrl('r'));
     h.idle().await;
     assert!(h.screen(100, 30).contains("Code sent by SMS"));
 }
@@ -448,7 +459,7 @@ async fn esc_closes_the_pane_and_cancels_its_network_work() {
     h.press(key(KeyCode::Esc));
     assert!(h.st.modals.is_empty(), "the UI never blocks on the network");
     until_call(&h, "dropped:send_code").await;
-    assert!(h.fake.calls().contains(&"end_login".to_string()));
+    assert!(h.fake.calls().contains(&"end".to_string()));
 }
 
 #[tokio::test]
@@ -494,9 +505,16 @@ async fn authorizations_list_and_terminate() {
 
 #[tokio::test]
 async fn refresh_checks_the_account() {
-    let mut h = Harness::new();
+    // The rows are real files, so the reload that `R` starts finds them again; the check and
+    // the reload finish in either order, and both are waited for.
+    let mut h = Harness::on_disk();
+    assert_eq!(selected_name(&h), "alice");
     h.press(ch('R'));
-    h.until("the check", |st| st.notice.is_some()).await;
+    h.until("the check and the reload", |st| {
+        st.notice.is_some() && st.reloading.is_none()
+    })
+    .await;
+    assert_eq!(selected_name(&h), "alice");
     let row = h.st.selected_row().unwrap();
     assert_eq!(h.st.status(row), Status::Authorized);
     assert!(h.screen(120, 40).contains("authorized as Alice"));
@@ -539,5 +557,5 @@ async fn forking_an_account_with_2fa_asks_for_the_password() {
     assert_eq!(selected_name(&h), "bob-copy");
     let row = h.st.selected_row().unwrap();
     assert_eq!(h.st.account_label(row).as_deref(), Some("Bob"));
-    assert!(h.fake.calls().contains(&"end_login".to_string()));
+    assert!(h.fake.calls().contains(&"end".to_string()));
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::GlobalArgs;
 use crate::sandbox::{self as sb, DEMO_ACCOUNTS, Sandbox, SandboxConfig};
 use crate::store::dir::SessionDir;
+use crate::telegram::service::live::{DemoScan, FreshSession, LiveService};
+use crate::telegram::service::{AccountService, Unavailable};
 use crate::telegram::{self, ApiFlags, ConnectOptions, KeyProvider};
-use crate::ui::service::live::{DemoScan, FreshSession, LiveService};
-use crate::ui::service::{AccountService, Unavailable};
+use crate::ui::config::Settings;
 
 pub struct Backend {
     pub service: Arc<dyn AccountService>,
@@ -67,7 +67,7 @@ fn sandbox_options(state_dir: PathBuf) -> (ConnectOptions, FreshSession) {
 }
 
 impl Backend {
-    pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Backend> {
+    pub async fn connect(global: &Settings) -> anyhow::Result<Backend> {
         let data_dir = SessionDir::resolve(None).root().to_path_buf();
         let sandbox_dir = || match &global.dir {
             Some(d) => SessionDir::new(d),
@@ -134,7 +134,7 @@ impl Backend {
     /// An in-process sandbox with the demo accounts, its state kept in the data folder so
     /// sessions made with it still work on the next run.
     async fn in_process(
-        global: &GlobalArgs,
+        global: &Settings,
         data_dir: &std::path::Path,
         notice: Option<String>,
     ) -> anyhow::Result<Backend> {

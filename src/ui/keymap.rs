@@ -98,7 +98,6 @@ pub enum Action {
     OptionPrev,
     OptionNext,
     Resend,
-    ForceSms,
     DemoScan,
     InvertQr,
     Yes,
@@ -109,7 +108,7 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 36] = [
+    const ALL: [Action; 35] = [
         Action::Quit,
         Action::ForceQuit,
         Action::Up,
@@ -138,7 +137,6 @@ impl Action {
         Action::OptionPrev,
         Action::OptionNext,
         Action::Resend,
-        Action::ForceSms,
         Action::DemoScan,
         Action::InvertQr,
         Action::Yes,
@@ -179,7 +177,6 @@ impl Action {
             Action::OptionPrev => "option_prev",
             Action::OptionNext => "option_next",
             Action::Resend => "resend",
-            Action::ForceSms => "force_sms",
             Action::DemoScan => "demo_scan",
             Action::InvertQr => "invert_qr",
             Action::Yes => "yes",
@@ -221,7 +218,6 @@ impl Action {
             Action::OptionPrev => "previous choice",
             Action::OptionNext => "next choice",
             Action::Resend => "resend the code",
-            Action::ForceSms => "send the code by SMS",
             Action::DemoScan => "sandbox: let the demo phone scan the code",
             Action::InvertQr => "invert the QR colours",
             Action::Yes => "yes",
@@ -251,7 +247,6 @@ impl Action {
             Action::NextField => "next field",
             Action::OptionNext => "change",
             Action::Resend => "resend",
-            Action::ForceSms => "SMS",
             Action::DemoScan => "demo scan",
             Action::InvertQr => "invert",
             Action::Yes => "yes",
@@ -497,7 +492,6 @@ fn defaults(ctx: Context) -> Vec<Binding> {
         Context::Code => vec![
             b(&ok, Action::Submit, true),
             b(&[Key::ctrl('r')], Action::Resend, true),
-            b(&[Key::ctrl('s')], Action::ForceSms, true),
             b(&cancel, Action::Cancel, true),
             b(&[Key::ctrl('c')], Action::ForceQuit, false),
         ],

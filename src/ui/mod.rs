@@ -8,7 +8,6 @@ pub mod flows;
 pub mod keymap;
 pub mod logging;
 pub mod msg;
-pub mod service;
 pub mod state;
 pub mod terminal;
 pub mod text;
@@ -25,17 +24,17 @@ use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::cli::GlobalArgs;
 use crate::store::dir::SessionDir;
+use crate::telegram::AccountService;
 use backend::Backend;
+use config::Settings;
 use effects::{Effect, Runner};
 use keymap::Keymap;
 use msg::Msg;
-use service::AccountService;
 use state::{AppState, Mode, Notice};
 use theme::{ColorDepth, Theme};
 
-pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(global: &Settings) -> anyhow::Result<i32> {
     let log_path = logging::init(global.log_level.as_deref());
     let (cfg, mut notices) = config::load();
     let cfg_dir = config::config_dir();

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use super::flows::Pane;
 use super::keymap::{Context, Keymap};
-use super::service::{Authorization, Me, PasswordInfo};
 use crate::store::dir::Listed;
 use crate::store::{BackendKind, Format, Loaded, Session};
+use crate::telegram::{Account, Device, Me, PasswordInfo};
 
 /// What the app knows about an account's standing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,8 +153,8 @@ impl SessionRow {
     }
 
     /// The account behind this row, for service calls (`None` if the file is unreadable).
-    pub fn as_account(&self) -> Option<super::service::Account> {
-        Some(super::service::Account {
+    pub fn as_account(&self) -> Option<Account> {
+        Some(Account {
             name: self.name.clone(),
             path: self.path.clone(),
             session: self.session.clone()?,
@@ -221,7 +221,7 @@ pub struct Known {
     pub status: Option<Status>,
     pub me: Option<Me>,
     pub password: Option<PasswordInfo>,
-    pub authorizations: Option<Vec<Authorization>>,
+    pub authorizations: Option<Vec<Device>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,6 +351,8 @@ pub struct AppState {
     pub known: HashMap<String, Known>,
     pub mode: Mode,
     pub loading: bool,
+    /// A reload of the folder is in flight (its seq): answers of older loads are stale.
+    pub reloading: Option<u64>,
     pub quit: bool,
     next_pane: u64,
     pub(crate) app_seq: u64,
@@ -379,6 +381,7 @@ impl AppState {
             known: HashMap::new(),
             mode,
             loading: true,
+            reloading: None,
             quit: false,
             next_pane: 1,
             app_seq: 0,
@@ -407,12 +410,7 @@ impl AppState {
     pub fn account_label(&self, row: &SessionRow) -> Option<String> {
         row.account().or_else(|| {
             let me = self.known.get(&row.key())?.me.as_ref()?;
-            let mut name = me.first_name.clone();
-            if let Some(l) = me.last_name.as_deref().filter(|l| !l.is_empty()) {
-                name.push(' ');
-                name.push_str(l);
-            }
-            Some(name)
+            Some(me.full_name()).filter(|n| !n.is_empty())
         })
     }
 
@@ -452,6 +450,8 @@ impl AppState {
         }
         self.rows = rows;
         self.loading = false;
+        // The old view indexes the old rows: the selection is found again by key below.
+        self.view.clear();
         self.rebuild_view();
         let target = select
             .and_then(|name| self.view.iter().position(|i| self.rows[*i].name == name))
@@ -483,7 +483,10 @@ impl AppState {
     }
 
     /// Recomputes the filtered, sorted order (on filter, sort or data change; never per frame).
+    /// The selected session stays selected wherever it moves; if the filter hides it, the
+    /// selection falls back to its old position.
     pub fn rebuild_view(&mut self) {
+        let keep = self.selected_row().map(SessionRow::key);
         let needle = self.filter.to_lowercase();
         let mut view: Vec<usize> = (0..self.rows.len())
             .filter(|i| self.rows[*i].matches(&needle))
@@ -509,7 +512,10 @@ impl AppState {
             view.reverse();
         }
         self.view = view;
-        self.selected = self.selected.min(self.view.len().saturating_sub(1));
+        self.selected = keep
+            .and_then(|k| self.view.iter().position(|i| self.rows[*i].key() == k))
+            .unwrap_or(self.selected)
+            .min(self.view.len().saturating_sub(1));
         self.scroll_to_selection();
     }
 

@@ -17,6 +17,7 @@ pub fn init(st: &mut AppState) -> Vec<Effect> {
 
 fn load(st: &mut AppState) -> Effect {
     st.app_seq += 1;
+    st.reloading = Some(st.app_seq);
     Effect::LoadSessions {
         req: ReqId {
             pane: 0,
@@ -111,8 +112,6 @@ fn filter_key(st: &mut AppState, action: Option<Action>, ev: &KeyEvent) -> Vec<E
             if let Some(req) = to_input_request(&Event::Key(*ev)) {
                 input.handle(req);
                 st.filter = input.value().to_string();
-                st.selected = 0;
-                st.offset = 0;
                 st.rebuild_view();
             }
         }
@@ -254,8 +253,14 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
 fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
     if req.pane == 0 {
         match outcome {
-            Outcome::Listed(Ok(rows)) => st.set_rows(rows, None),
+            // Only the newest reload counts: an older answer would undo a newer one.
+            Outcome::Listed(_) if st.reloading != Some(req.seq) => {}
+            Outcome::Listed(Ok(rows)) => {
+                st.reloading = None;
+                st.set_rows(rows, None);
+            }
             Outcome::Listed(Err(e)) => {
+                st.reloading = None;
                 st.loading = false;
                 st.notice = Some(Notice::error(format!("cannot list sessions: {e}")));
             }
@@ -270,15 +275,11 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
                         known.status = Some(Status::Authorized);
                         known.me = Some(me);
                     }
-                    Err(e)
-                        if e.is("AUTH_KEY_UNREGISTERED")
-                            || e.is("SESSION_REVOKED")
-                            || e.is("USER_DEACTIVATED") =>
-                    {
+                    Err(e) if flows::is_logged_out(&e) => {
                         known.status = Some(Status::LoggedOut);
-                        st.notice = Some(Notice::warn(e.advice()));
+                        st.notice = Some(Notice::warn(flows::advice(&e)));
                     }
-                    Err(e) => st.notice = Some(Notice::error(e.advice())),
+                    Err(e) => st.notice = Some(Notice::error(flows::advice(&e))),
                 }
                 st.rebuild_view();
             }
@@ -307,13 +308,15 @@ fn apply(st: &mut AppState, id: u64, cmds: Vec<Cmd>) -> Vec<Effect> {
             Cmd::Run(e) => fx.push(e),
             Cmd::Close => {
                 if let Some(pos) = st.modals.iter().position(|m| m.id() == id) {
-                    let mut pane = st.modals.remove(pos);
-                    fx.push(Effect::CancelPane { pane: id });
-                    fx.extend(pane.on_close());
+                    st.modals.remove(pos);
+                    fx.push(Effect::ClosePane { pane: id });
                 }
             }
             Cmd::Replace(new) => {
                 if let Some(pos) = st.modals.iter().position(|m| m.id() == id) {
+                    if new.id() != id {
+                        fx.push(Effect::ClosePane { pane: id });
+                    }
                     st.modals[pos] = new;
                 }
             }
@@ -369,16 +372,10 @@ mod tests {
             matches!(&fx[..], [Effect::SendCode { phone, .. }] if phone == "+15550001"),
             "{fx:?}"
         );
-        // Esc closes the pane, cancels its tasks and forgets the login.
+        // Esc closes the pane, cancels its tasks and ends its login.
         let fx = update(&mut st, press(KeyCode::Esc));
         assert!(st.modals.is_empty());
-        assert!(
-            matches!(
-                &fx[..],
-                [Effect::CancelPane { .. }, Effect::EndLogin { .. }]
-            ),
-            "{fx:?}"
-        );
+        assert!(matches!(&fx[..], [Effect::ClosePane { .. }]), "{fx:?}");
     }
 
     #[test]
@@ -416,10 +413,36 @@ mod tests {
         update(&mut st, press(KeyCode::Enter));
         assert!(st.filter_input.is_none());
         assert_eq!(st.filter, "s002");
+        // Reversing the order moves the selected session, and the selection goes with it.
+        assert_eq!(st.selected_row().unwrap().name, "s0020");
         update(&mut st, press(KeyCode::Char('r')));
-        assert_eq!(st.selected_row().unwrap().name, "s0029");
+        assert_eq!(st.selected_row().unwrap().name, "s0020");
+        assert_eq!(st.selected, 9);
         update(&mut st, press(KeyCode::Char('s')));
         assert_eq!(st.sort, SortKey::Backend);
+        assert_eq!(st.selected_row().unwrap().name, "s0020");
+    }
+
+    #[test]
+    fn the_selection_follows_its_session_through_filter_and_reload() {
+        let mut st = state_with(30);
+        for _ in 0..5 {
+            update(&mut st, press(KeyCode::Char('j')));
+        }
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
+        // A filter that keeps it keeps it selected; clearing the filter too.
+        update(&mut st, press(KeyCode::Char('/')));
+        update(&mut st, press(KeyCode::Char('0')));
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
+        update(&mut st, press(KeyCode::Esc));
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
+        // A reload in another order (fewer rows, the selected one elsewhere).
+        let rows: Vec<SessionRow> = (3..30)
+            .rev()
+            .map(|i| SessionRow::memory(&format!("s{i:04}"), Session::new(1)))
+            .collect();
+        st.set_rows(rows, None);
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
     }
 
     #[test]

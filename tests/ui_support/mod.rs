@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +15,14 @@ use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use fake::{Fake, FakeService};
 use tgsess::secret::AuthKey;
 use tgsess::store::dir::SessionDir;
 use tgsess::store::{Format, Loaded, PyrogramStringLayout, SelfUser, Session};
+use tgsess::telegram::AccountService;
 use tgsess::ui::effects::{Effect, Runner};
 use tgsess::ui::keymap::Keymap;
 use tgsess::ui::msg::Msg;
-use tgsess::ui::service::AccountService;
-use tgsess::ui::service::fake::{Fake, FakeService};
 use tgsess::ui::state::{AppState, Mode, SessionRow};
 use tgsess::ui::theme::{ColorDepth, Theme};
 use tgsess::ui::update::update;

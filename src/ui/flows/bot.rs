@@ -93,10 +93,6 @@ impl Pane for BotPane {
         }
     }
 
-    fn on_close(&mut self) -> Vec<Effect> {
-        vec![Effect::EndLogin { login: self.id }]
-    }
-
     fn busy(&self) -> bool {
         self.reqs.busy()
     }

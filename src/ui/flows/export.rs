@@ -7,10 +7,10 @@ use ratatui::layout::Rect;
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
 use crate::secret::SecretString;
 use crate::store::{Format, PyrogramStringLayout};
+use crate::telegram::Account;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::Account;
 use crate::ui::state::{Notice, SessionRow};
 use crate::ui::view::modal;
 

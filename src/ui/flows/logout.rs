@@ -4,10 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
+use crate::telegram::Account;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::Account;
 use crate::ui::state::{Notice, SessionRow, Status};
 use crate::ui::view::modal;
 

@@ -6,10 +6,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx, on_saved, save_login};
+use crate::telegram::{CodeSent, LoginStep};
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::{SentCode, SignInOutcome};
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
 
@@ -30,7 +30,7 @@ pub struct PhonePane {
     code: Form,
     names: Form,
     password: Form,
-    sent: Option<SentCode>,
+    sent: Option<CodeSent>,
     resend_at: u64,
     hint: Option<String>,
     error: Option<PaneError>,
@@ -45,7 +45,7 @@ impl PhonePane {
             reqs: Requests::new(id),
             step: Step::Phone,
             phone: Form::new(vec![Field::text("Phone number")]),
-            code: Form::new(vec![Field::secret("Code")]),
+            code: Form::new(vec![Field::code("Code")]),
             names: Form::new(vec![Field::text("First name"), Field::text("Last name")]),
             password: Form::new(vec![Field::secret("Password")]),
             sent: None,
@@ -118,27 +118,26 @@ impl PhonePane {
         vec![Cmd::Run(effect)]
     }
 
-    fn resend(&mut self, now: u64, force_sms: bool) -> Vec<Cmd> {
+    fn resend(&mut self, now: u64) -> Vec<Cmd> {
         if self.step != Step::Code || self.reqs.busy() {
             return Vec::new();
         }
         if now < self.resend_at {
-            self.error = Some(PaneError::text(format!(
-                "you can ask for a new code in {} s",
-                (self.resend_at - now).div_ceil(1000)
-            )));
+            self.error = Some(PaneError::wait(
+                "you can ask for a new code",
+                self.resend_at,
+            ));
             return Vec::new();
         }
         self.error = None;
         vec![Cmd::Run(Effect::ResendCode {
             req: self.reqs.start(now),
             login: self.id,
-            force_sms,
         })]
     }
 
-    fn code_sent(&mut self, sent: SentCode, now: u64) {
-        self.resend_at = now + u64::from(sent.timeout_secs.unwrap_or(0)) * 1000;
+    fn code_sent(&mut self, sent: CodeSent, now: u64) {
+        self.resend_at = now + u64::from(sent.timeout.unwrap_or(0)) * 1000;
         self.sent = Some(sent);
         self.step = Step::Code;
     }
@@ -180,8 +179,8 @@ impl Pane for PhonePane {
                 self.form().prev();
                 Vec::new()
             }
-            Action::Resend => self.resend(cx.now, false),
-            Action::ForceSms => self.resend(cx.now, true),
+            // Telegram picks the next delivery (often SMS); there is no separate "force SMS".
+            Action::Resend => self.resend(cx.now),
             _ => Vec::new(),
         }
     }
@@ -202,7 +201,7 @@ impl Pane for PhonePane {
         let now = cx.now;
         match outcome {
             Outcome::SentCode(Ok(sent)) => self.code_sent(sent, now),
-            Outcome::SignIn(Ok(SignInOutcome::Done(result))) => {
+            Outcome::SignIn(Ok(LoginStep::Done(result))) => {
                 self.saving = true;
                 return vec![save_login(&mut self.reqs, now, *result, &self.target)];
             }
@@ -210,10 +209,10 @@ impl Pane for PhonePane {
                 self.saving = true;
                 return vec![save_login(&mut self.reqs, now, result, &self.target)];
             }
-            Outcome::SignIn(Ok(SignInOutcome::SignUpRequired { .. })) => {
+            Outcome::SignIn(Ok(LoginStep::SignUpRequired)) => {
                 self.step = Step::SignUp;
             }
-            Outcome::SignIn(Ok(SignInOutcome::PasswordRequired { hint })) => {
+            Outcome::SignIn(Ok(LoginStep::PasswordRequired { hint })) => {
                 self.hint = hint;
                 self.step = Step::Password;
             }
@@ -227,10 +226,6 @@ impl Pane for PhonePane {
             _ => {}
         }
         Vec::new()
-    }
-
-    fn on_close(&mut self) -> Vec<Effect> {
-        vec![Effect::EndLogin { login: self.id }]
     }
 
     fn busy(&self) -> bool {
@@ -279,10 +274,7 @@ impl Pane for PhonePane {
                             v,
                         ));
                     } else {
-                        lines.push(modal::muted(
-                            format!("Ctrl-R resends ({next}); Ctrl-S asks for SMS."),
-                            v,
-                        ));
+                        lines.push(modal::muted(format!("Ctrl-R resends ({next})."), v));
                     }
                 }
             }

@@ -8,10 +8,10 @@ use ratatui::text::Line;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx, on_saved, save_login};
 use crate::secret::SecretString;
+use crate::telegram::LoginStep;
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::LoginOutcome;
 use crate::ui::theme::Role;
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
@@ -200,10 +200,10 @@ impl Pane for QrPane {
         if self.waiting_scan == Some(seq) {
             self.waiting_scan = None;
             return match outcome {
-                Outcome::QrScanned(Ok(LoginOutcome::Done(result))) => {
+                Outcome::QrScanned(Ok(LoginStep::Done(result))) => {
                     vec![save_login(&mut self.reqs, now, *result, &self.target)]
                 }
-                Outcome::QrScanned(Ok(LoginOutcome::PasswordRequired { hint })) => {
+                Outcome::QrScanned(Ok(LoginStep::PasswordRequired { hint })) => {
                     self.password_step = true;
                     self.hint = hint;
                     Vec::new()
@@ -269,10 +269,6 @@ impl Pane for QrPane {
             })];
         }
         Vec::new()
-    }
-
-    fn on_close(&mut self) -> Vec<Effect> {
-        vec![Effect::EndLogin { login: self.id }]
     }
 
     fn busy(&self) -> bool {

@@ -118,9 +118,9 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
                 out.push(Line::styled(
                     format!(
                         "  {} · {} · {}",
-                        text::clean(&a.device),
-                        text::clean(&a.app),
-                        text::utc_date(a.date_active)
+                        text::clean(&a.device_model),
+                        text::clean(&format!("{} {}", a.app_name, a.app_version)),
+                        text::utc_date(i64::from(a.date_active))
                     ),
                     v.theme.style(Role::Muted),
                 ));
