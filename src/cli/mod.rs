@@ -5,6 +5,7 @@ pub mod account;
 pub mod sandbox;
 pub mod store_cmds;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -78,7 +79,8 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln: with the terminal gone (a killed SSH session), printing panics.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             1
         }
     }

@@ -27,9 +27,52 @@ pub struct Backend {
     in_process: Option<Arc<Sandbox>>,
 }
 
-/// Shown when tgsess starts on the sandbox because nothing else could work yet.
-pub const SANDBOX_BY_DEFAULT: &str = "no Telegram api_id/api_hash and no sessions yet: this is the built-in sandbox DC \
-     (demo accounts under ?); set TG_API_ID/TG_API_HASH for real accounts";
+/// Kept in the status line when tgsess starts on the sandbox because no api_id/api_hash is
+/// set: the intended first run, so no warning. Fits 80 columns.
+pub const SANDBOX_BY_DEFAULT: &str =
+    "built-in sandbox DC, no api_id needed: ? lists the demo accounts, n logs in";
+
+/// The demo number to suggest in the phone pane, with its code.
+pub fn demo_phone_hint() -> Option<String> {
+    let first = DEMO_ACCOUNTS.iter().find_map(|d| d.phone)?;
+    let two_step = DEMO_ACCOUNTS
+        .iter()
+        .find(|d| d.password.is_some())
+        .and_then(|d| d.phone);
+    let mut hint = format!(
+        "demo: +{first}, code {}",
+        sb::accounts::login_code_for(first)
+    );
+    if let Some(p) = two_step {
+        hint.push_str(&format!("; with 2FA: +{p}"));
+    }
+    Some(hint)
+}
+
+/// The sandbox's fixed code for a test number.
+pub fn demo_code_hint(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    sb::accounts::test_number_dc(&digits)?;
+    Some(format!(
+        "demo code: {}",
+        sb::accounts::login_code_for(&digits)
+    ))
+}
+
+/// The demo account's 2FA password, if this is one.
+pub fn demo_password_hint(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let account = DEMO_ACCOUNTS
+        .iter()
+        .find(|d| d.phone == Some(digits.as_str()))?;
+    Some(format!("demo password: {}", account.password?))
+}
+
+/// The demo bot's token.
+pub fn demo_bot_hint() -> Option<String> {
+    let token = DEMO_ACCOUNTS.iter().find_map(|d| d.bot_token)?;
+    Some(format!("demo token: {token}"))
+}
 
 /// The demo accounts as help lines (two per account): how to log in, and what it shows.
 pub fn demo_lines() -> Vec<String> {

@@ -326,6 +326,8 @@ pub struct Mode {
     pub sandbox: bool,
     /// Set when no api_id/api_hash is configured: network panes explain this.
     pub api_missing: Option<String>,
+    /// Kept in the status line while no notice is shown (why this is the sandbox).
+    pub banner: Option<String>,
 }
 
 pub struct AppState {

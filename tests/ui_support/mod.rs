@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod pty;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -180,6 +181,7 @@ pub fn mode() -> Mode {
         demo_accounts: Vec::new(),
         sandbox: false,
         api_missing: None,
+        banner: None,
     }
 }
 

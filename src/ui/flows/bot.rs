@@ -112,8 +112,9 @@ impl Pane for BotPane {
                 v,
             ),
             modal::plain("The token from @BotFather, like 123456:ABC-DEF…", v),
-            modal::plain("", v),
         ];
+        lines.extend(super::phone::demo(v, crate::ui::backend::demo_bot_hint()));
+        lines.push(modal::plain("", v));
         let (mut fl, cursor) = modal::form_lines(&self.token, v, lines.len() as u16);
         lines.append(&mut fl);
         lines.extend(modal::busy_line(&self.reqs, "signing in", v));

@@ -7,6 +7,7 @@ use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx, on_saved, save_login};
 use crate::telegram::{CodeSent, LoginStep};
+use crate::ui::backend;
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
@@ -253,6 +254,7 @@ impl Pane for PhonePane {
                     "Your phone number, in international format (+44…).",
                     v,
                 ));
+                lines.extend(demo(v, backend::demo_phone_hint()));
             }
             Step::Code => {
                 if let Some(sent) = &self.sent {
@@ -277,6 +279,7 @@ impl Pane for PhonePane {
                         lines.push(modal::muted(format!("Ctrl-R resends ({next})."), v));
                     }
                 }
+                lines.extend(demo(v, backend::demo_code_hint(self.phone.value(0))));
             }
             Step::SignUp => {
                 lines.push(modal::plain(
@@ -294,6 +297,7 @@ impl Pane for PhonePane {
                     format!("Hint: {}", crate::ui::text::clean(&hint)),
                     v,
                 ));
+                lines.extend(demo(v, backend::demo_password_hint(self.phone.value(0))));
             }
         }
         lines.push(modal::plain("", v));
@@ -317,4 +321,10 @@ impl Pane for PhonePane {
         lines.extend(modal::error_line(&self.error, v));
         modal::draw_pane(f, area, "Log in with a phone number", 70, lines, cursor, v);
     }
+}
+
+/// In sandbox mode, what to type (the demo accounts' numbers, codes and passwords).
+pub fn demo(v: &ViewCx, hint: Option<String>) -> Option<ratatui::text::Line<'static>> {
+    hint.filter(|_| v.mode.sandbox)
+        .map(|h| modal::styled(h, v, crate::ui::theme::Role::Ok))
 }

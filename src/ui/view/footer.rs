@@ -54,6 +54,12 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, status: Rect, hint_area:
     } else if let Some(why) = &st.mode.api_missing {
         let msg = text::truncate(&format!(" {why}"), status.width as usize);
         f.render_widget(Paragraph::new(msg).style(v.theme.style(Role::Warn)), status);
+    } else if let Some(banner) = &st.mode.banner {
+        let msg = text::truncate(&format!(" {banner}"), status.width as usize);
+        f.render_widget(
+            Paragraph::new(msg).style(v.theme.style(Role::Muted)),
+            status,
+        );
     }
     let mut spans = Vec::new();
     let mut used = 0usize;

@@ -146,6 +146,10 @@ pub fn plain(s: impl Into<String>, v: &ViewCx) -> Line<'static> {
     Line::styled(s.into(), v.theme.style(Role::Base))
 }
 
+pub fn styled(s: impl Into<String>, v: &ViewCx, role: Role) -> Line<'static> {
+    Line::styled(s.into(), v.theme.style(role))
+}
+
 pub fn warn(s: impl Into<String>, v: &ViewCx) -> Line<'static> {
     Line::styled(s.into(), v.theme.style(Role::Warn))
 }
