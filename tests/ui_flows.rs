@@ -559,3 +559,47 @@ async fn forking_an_account_with_2fa_asks_for_the_password() {
     assert_eq!(h.st.account_label(row).as_deref(), Some("Bob"));
     assert!(h.fake.calls().contains(&"end".to_string()));
 }
+
+/// Issue 11 item 5: a 5,000-character token wraps and scrolls inside its pane, and the error
+/// line stays on screen at 80×24.
+#[tokio::test]
+async fn a_huge_input_keeps_the_error_line_visible() {
+    let mut h = Harness::new();
+    h.resize(80, 24);
+    h.press(ch('n'));
+    h.press(key(KeyCode::Right)); // bot
+    h.enter();
+    assert_eq!(h.top().as_deref(), Some("bot/token"));
+    h.send(Msg::Paste("9".repeat(5000)));
+    h.enter();
+    h.idle().await;
+    let screen = h.screen(80, 24);
+    assert!(
+        screen.contains("error: the bot token is not valid"),
+        "{screen}"
+    );
+}
+
+/// Issue 11 item 5: help at 100 columns wraps instead of cutting, and pages to its end.
+#[tokio::test]
+async fn help_wraps_and_pages_at_100_columns() {
+    let mut h = Harness::new();
+    h.resize(100, 30);
+    h.press(ch('?'));
+    let first = h.screen(100, 30);
+    assert!(first.contains("more: PgDn"), "{first}");
+    assert!(!first.contains("…"), "nothing is cut: {first}");
+    for _ in 0..20 {
+        h.press(key(KeyCode::PageDown));
+    }
+    let last = h.screen(100, 30);
+    // The last table (authorizations) ends with its Ctrl-C line.
+    assert!(last.contains("Other authorizations"), "{last}");
+    assert!(last.contains("↑ PgUp"), "{last}");
+    h.press(key(KeyCode::PageUp));
+    assert_ne!(
+        h.screen(100, 30),
+        last,
+        "PgUp right after the end moves at once"
+    );
+}

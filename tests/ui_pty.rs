@@ -43,14 +43,23 @@ fn start(extra: &[&str], rows: u16, cols: u16) -> Pty {
 }
 
 fn start_with(extra: &[&str], rows: u16, cols: u16, block_sighup: bool) -> Pty {
+    let alice = [("alice-pty.session", session("Alice", 1001, 7))];
+    start_in(&alice, extra, rows, cols, block_sighup)
+}
+
+/// A home whose `sessions` folder holds `files` (tgsess SQLite), started with `--dir`.
+fn start_in(
+    files: &[(&str, Session)],
+    extra: &[&str],
+    rows: u16,
+    cols: u16,
+    block_sighup: bool,
+) -> Pty {
     let home = Pty::home();
     let sessions = Pty::sessions(&home);
-    write(
-        &sessions,
-        "alice-pty.session",
-        &session("Alice", 1001, 7),
-        Format::TgsessSqlite,
-    );
+    for (name, s) in files {
+        write(&sessions, name, s, Format::TgsessSqlite);
+    }
     let mut args: Vec<&OsStr> = vec![OsStr::new("--dir"), sessions.as_os_str()];
     args.extend(extra.iter().map(OsStr::new));
     let pty = Pty::start(
@@ -264,4 +273,51 @@ fn sandbox_phone_login_in_a_real_terminal() {
     t.send(b"q");
     assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
     assert!(!t.parser.screen().alternate_screen());
+}
+
+/// Issue 11 item 5: a tgsess string at 80×24 does not fit; the pane scrolls with PgDn to its
+/// last characters and keeps the copy hint in view.
+#[test]
+fn the_export_pane_scrolls_at_80x24() {
+    // Keys for all five DCs, as a session that has been used a while has.
+    let mut s = session("Alice", 1001, 7);
+    for dc in 1..=5 {
+        let entry = s.dc_mut(dc);
+        entry.ipv4 = Some(std::net::Ipv4Addr::new(127, 0, 0, 1));
+        entry.port = Some(10440 + dc as u16);
+        entry.auth_key = Some(AuthKey::new([dc as u8 * 17; 256]));
+    }
+    let mut t = start_in(&[("fleet.session", s.clone())], &[], 24, 80, false);
+    t.wait_for("fleet");
+    t.send(b"e");
+    t.wait_for("Export / reveal");
+    t.send(b"y");
+    t.wait_for("c: copy");
+    let expected = {
+        let (prepared, _) = tgsess::store::convert::prepare(
+            &s,
+            Format::TgsessString,
+            &tgsess::store::convert::Overrides::default(),
+        )
+        .unwrap();
+        tgsess::store::encode_string(&prepared, Format::TgsessString).unwrap()
+    };
+    let tail: String = expected
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(t.screen().contains("more: PgDn"), "{}", t.screen());
+    assert!(!t.screen().contains(&tail), "the end is below the fold");
+    for _ in 0..4 {
+        t.send(b"\x1b[6~");
+    }
+    t.wait_for(&tail);
+    assert!(t.screen().contains("c: copy"), "{}", t.screen());
+    esc(&mut t, "Export / reveal");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0);
 }

@@ -402,6 +402,16 @@ fn b(keys: &[Key], action: Action, hint: bool) -> Binding {
 use KeyCode as K;
 
 fn defaults(ctx: Context) -> Vec<Binding> {
+    let mut table = context_defaults(ctx);
+    // Every pane scrolls when its text does not fit.
+    if !matches!(ctx, Context::List | Context::Filter) {
+        table.push(b(&[Key::plain(K::PageUp)], Action::PageUp, false));
+        table.push(b(&[Key::plain(K::PageDown)], Action::PageDown, false));
+    }
+    table
+}
+
+fn context_defaults(ctx: Context) -> Vec<Binding> {
     let up = [Key::plain(K::Up), Key::ch('k')];
     let down = [Key::plain(K::Down), Key::ch('j')];
     let ok = [Key::plain(K::Enter)];

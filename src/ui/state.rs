@@ -348,6 +348,10 @@ pub struct AppState {
     pub focus: Focus,
     pub detail_scroll: u16,
     pub modals: Vec<Box<dyn Pane>>,
+    /// (pane id, rows) the top pane is scrolled by PgUp/PgDn.
+    pub pane_scroll: (u64, u16),
+    /// How far the top pane could scroll when last drawn.
+    pub pane_scroll_max: std::cell::Cell<u16>,
     pub notice: Option<Notice>,
     pub keymap: Keymap,
     pub known: HashMap<String, Known>,
@@ -378,6 +382,8 @@ impl AppState {
             focus: Focus::List,
             detail_scroll: 0,
             modals: Vec::new(),
+            pane_scroll: (0, 0),
+            pane_scroll_max: std::cell::Cell::new(0),
             notice: None,
             keymap,
             known: HashMap::new(),

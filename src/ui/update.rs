@@ -82,6 +82,16 @@ fn key(st: &mut AppState, ev: KeyEvent) -> Vec<Effect> {
             rows: &st.rows,
             mode: &st.mode,
         };
+        if let Some(delta) = pane_scroll(st, action) {
+            let now = if st.pane_scroll.0 == id {
+                st.pane_scroll.1
+            } else {
+                0
+            };
+            let max = st.pane_scroll_max.get();
+            st.pane_scroll = (id, now.saturating_add_signed(delta).min(max));
+            return Vec::new();
+        }
         let top = st.modals.last_mut().expect("checked");
         let cmds = match action {
             Some(a) => top.on_action(a, &cx),
@@ -95,6 +105,19 @@ fn key(st: &mut AppState, ev: KeyEvent) -> Vec<Effect> {
     match action {
         Some(a) => list_action(st, a),
         None => Vec::new(),
+    }
+}
+
+/// PgUp/PgDn scroll the top pane by most of its height (Up/Down by a row in help).
+fn pane_scroll(st: &AppState, action: Option<Action>) -> Option<i16> {
+    let page = (st.size.1 / 2).max(1) as i16;
+    let help = st.context() == super::keymap::Context::Help;
+    match action? {
+        Action::PageUp => Some(-page),
+        Action::PageDown => Some(page),
+        Action::Up if help => Some(-1),
+        Action::Down if help => Some(1),
+        _ => None,
     }
 }
 

@@ -195,8 +195,18 @@ impl Pane for AuthsPane {
             )),
             None => {}
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "waiting for Telegram", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Other authorizations", 76, lines, None, v);
+        modal::draw_pane(
+            f,
+            area,
+            "Other authorizations",
+            76,
+            lines,
+            body_len,
+            None,
+            v,
+        );
     }
 }

@@ -117,8 +117,9 @@ impl Pane for BotPane {
         lines.push(modal::plain("", v));
         let (mut fl, cursor) = modal::form_lines(&self.token, v, lines.len() as u16);
         lines.append(&mut fl);
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "signing in", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Log in as a bot", 66, lines, cursor, v);
+        modal::draw_pane(f, area, "Log in as a bot", 66, lines, body_len, cursor, v);
     }
 }

@@ -222,9 +222,10 @@ impl Pane for ClonePane {
             ];
             let (mut fl, cursor) = modal::form_lines(form, v, lines.len() as u16);
             lines.append(&mut fl);
+            let body_len = lines.len();
             lines.extend(modal::busy_line(&self.reqs, "checking", v));
             lines.extend(modal::error_line(&self.error, v));
-            modal::draw_pane(f, area, "Clone a session", 70, lines, cursor, v);
+            modal::draw_pane(f, area, "Clone a session", 70, lines, body_len, cursor, v);
             return;
         }
         let mode = if self.fork {
@@ -274,12 +275,13 @@ impl Pane for ClonePane {
                 v,
             ));
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(
             &self.reqs,
             if self.fork { "forking" } else { "copying" },
             v,
         ));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Clone a session", 70, lines, cursor, v);
+        modal::draw_pane(f, area, "Clone a session", 70, lines, body_len, cursor, v);
     }
 }

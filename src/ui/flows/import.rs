@@ -256,8 +256,9 @@ impl Pane for ImportPane {
         if self.focus != 1 {
             cursor = None;
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "reading", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Import a session", 72, lines, cursor, v);
+        modal::draw_pane(f, area, "Import a session", 72, lines, body_len, cursor, v);
     }
 }

@@ -105,8 +105,9 @@ impl Pane for LogoutPane {
             modal::plain("", v),
             modal::warn("y: log out    n / Esc: keep it", v),
         ];
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "logging out", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Log out", 72, lines, None, v);
+        modal::draw_pane(f, area, "Log out", 72, lines, body_len, None, v);
     }
 }

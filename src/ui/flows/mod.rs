@@ -59,6 +59,10 @@ pub struct ViewCx<'a> {
     pub keymap: &'a Keymap,
     pub now: u64,
     pub mode: &'a Mode,
+    /// Rows the top pane is scrolled down (PgDn); the pane clamps it.
+    pub scroll: u16,
+    /// Set by the pane while drawing: how far it can scroll, so PgDn stops there.
+    pub scroll_max: &'a std::cell::Cell<u16>,
 }
 
 pub trait Pane: Send {

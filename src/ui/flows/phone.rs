@@ -309,6 +309,7 @@ impl Pane for PhonePane {
         };
         let (mut fl, cursor) = modal::form_lines(form, v, lines.len() as u16);
         lines.append(&mut fl);
+        let body_len = lines.len();
         lines.extend(modal::busy_line(
             &self.reqs,
             if self.saving {
@@ -319,7 +320,16 @@ impl Pane for PhonePane {
             v,
         ));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Log in with a phone number", 70, lines, cursor, v);
+        modal::draw_pane(
+            f,
+            area,
+            "Log in with a phone number",
+            70,
+            lines,
+            body_len,
+            cursor,
+            v,
+        );
     }
 }
 

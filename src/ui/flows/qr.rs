@@ -298,15 +298,17 @@ impl Pane for QrPane {
             ];
             let (mut fl, cursor) = modal::form_lines(&self.password, v, lines.len() as u16);
             lines.append(&mut fl);
+            let body_len = lines.len();
             lines.extend(modal::busy_line(&self.reqs, "checking", v));
             lines.extend(modal::error_line(&self.error, v));
-            modal::draw_pane(f, area, title, 70, lines, cursor, v);
+            modal::draw_pane(f, area, title, 70, lines, body_len, cursor, v);
             return;
         }
         let Some(token) = &self.token else {
             let mut lines = vec![modal::plain("Asking Telegram for a login token…", v)];
+            let body_len = lines.len();
             lines.extend(modal::error_line(&self.error, v));
-            modal::draw_pane(f, area, title, 60, lines, None, v);
+            modal::draw_pane(f, area, title, 60, lines, body_len, None, v);
             return;
         };
         let secs_left = token.expires_at.saturating_sub(v.now).div_ceil(1000);
@@ -355,8 +357,9 @@ impl Pane for QrPane {
                         v,
                     ),
                 ];
+                let body_len = lines.len();
                 lines.extend(modal::error_line(&self.error, v));
-                modal::draw_pane(f, area, title, area.width, lines, None, v);
+                modal::draw_pane(f, area, title, area.width, lines, body_len, None, v);
                 return;
             }
         };

@@ -414,8 +414,18 @@ impl Pane for TwoFaPane {
                 lines.append(&mut fl);
             }
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "waiting for Telegram", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Two-step verification", 72, lines, cursor, v);
+        modal::draw_pane(
+            f,
+            area,
+            "Two-step verification",
+            72,
+            lines,
+            body_len,
+            cursor,
+            v,
+        );
     }
 }
