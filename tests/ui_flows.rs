@@ -588,7 +588,10 @@ async fn help_wraps_and_pages_at_100_columns() {
     h.press(ch('?'));
     let first = h.screen(100, 30);
     assert!(first.contains("more: PgDn"), "{first}");
-    assert!(!first.contains("…"), "nothing is cut: {first}");
+    assert!(
+        first.contains("quit (warns if memory sessions would be lost)"),
+        "long lines are whole: {first}"
+    );
     for _ in 0..20 {
         h.press(key(KeyCode::PageDown));
     }
@@ -601,5 +604,130 @@ async fn help_wraps_and_pages_at_100_columns() {
         h.screen(100, 30),
         last,
         "PgUp right after the end moves at once"
+    );
+}
+
+/// Issue 11 item 4: rows that share an auth key are marked, logging out one names the others,
+/// importing a key already present warns, and copy/fork names stay apart at 80 columns.
+#[tokio::test]
+async fn shared_keys_are_visible() {
+    let mut h = Harness::empty();
+    let alice = fixture_rows()[0].session.clone().unwrap();
+    let mut forked = alice.clone();
+    forked.home_mut().auth_key = Some(tgsess::secret::AuthKey::new([0xf0; 256]));
+    let rows = vec![
+        tgsess::ui::state::SessionRow::memory("session-1", alice.clone()),
+        tgsess::ui::state::SessionRow::memory("session-1-copy", alice.clone()),
+        tgsess::ui::state::SessionRow::memory("session-1-fork", forked),
+    ];
+    h.st.set_rows(rows, None);
+    h.resize(80, 24);
+    let screen = h.screen(80, 24);
+    let line = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("-copy").contains("="), "marked: {screen}");
+    assert!(
+        !line("-fork").contains("="),
+        "a fork has its own key: {screen}"
+    );
+    assert!(
+        screen.contains("-copy") && screen.contains("-fork"),
+        "{screen}"
+    );
+    assert!(screen.contains("also in 'session-1-copy'"), "{screen}");
+
+    h.press(ch('L'));
+    let screen = h.screen(80, 24);
+    assert!(
+        screen.contains("The same key is in 'session-1-copy': it is logged out"),
+        "{screen}"
+    );
+    h.press(key(KeyCode::Esc));
+
+    h.press(ch('i'));
+    let text = store::encode_string(&alice, Format::TelethonString).unwrap();
+    h.send(Msg::Paste(text));
+    h.enter();
+    h.step("import/review").await;
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("This key is already in 'session-1', 'session-1-copy'"),
+        "{screen}"
+    );
+}
+
+/// Issue 11 item 8: with the details focused, the moving keys scroll the details (not the
+/// list), never past their end, and a new login starts them at the top again.
+#[tokio::test]
+async fn focused_details_scroll_and_stop_at_their_end() {
+    let mut h = Harness::new();
+    h.resize(80, 24);
+    let _ = h.screen(80, 24);
+    h.press(key(KeyCode::Tab));
+    h.press(ch('G'));
+    let _ = h.screen(80, 24);
+    h.press(ch('G'));
+    assert_eq!(selected_name(&h), "alice", "the list did not move");
+    let max = h.st.detail_scroll_max.get();
+    assert!(max > 0, "alice's details are longer than the pane");
+    assert_eq!(h.st.detail_scroll, max, "G goes to the end and no further");
+    for _ in 0..5 {
+        h.press(key(KeyCode::PageDown));
+        h.press(ch('j'));
+    }
+    assert_eq!(h.st.detail_scroll, max);
+    assert_eq!(selected_name(&h), "alice");
+    h.press(ch('g'));
+    assert_eq!(h.st.detail_scroll, 0);
+    h.press(key(KeyCode::PageDown));
+    assert!(h.st.detail_scroll > 0);
+    // A login selects the new session with its details from the top.
+    h.press(key(KeyCode::Tab));
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    h.step("phone/code").await;
+    h.type_str("12345");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(selected_name(&h), "session-1");
+    assert_eq!(h.st.detail_scroll, 0);
+}
+
+/// Issue 11 item 8: at 80 columns the footer ends with "? more" instead of just stopping.
+#[tokio::test]
+async fn the_narrow_footer_ends_with_more() {
+    let h = Harness::new();
+    let screen = h.screen(80, 24);
+    let footer = screen.lines().last().unwrap().trim_end().to_string();
+    assert!(footer.ends_with("? more"), "{footer}");
+    let wide = h.screen(200, 30);
+    let footer = wide.lines().last().unwrap();
+    assert!(
+        footer.contains("? help") && !footer.contains("more"),
+        "{footer}"
+    );
+}
+
+/// Issue 11 item 8: without colours the focused pane still shows (a thick border).
+#[tokio::test]
+async fn no_color_still_shows_focus() {
+    let mut h = Harness::new();
+    h.theme = tgsess::ui::theme::Theme::default_theme(tgsess::ui::theme::ColorDepth::Never);
+    let screen = h.screen(80, 24);
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(lines[1].starts_with('┏'), "the list is focused: {screen}");
+    h.press(key(KeyCode::Tab));
+    let screen = h.screen(80, 24);
+    assert!(screen.lines().nth(1).unwrap().starts_with('┌'), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.starts_with("┏ Details")),
+        "{screen}"
     );
 }

@@ -321,3 +321,81 @@ fn the_export_pane_scrolls_at_80x24() {
     t.send(b"q");
     assert_eq!(t.wait_exit(), 0);
 }
+
+/// Issue 11 item 3: `s`, `r`, a filter and `R` move rows around; the selection stays on its
+/// session, so the next action acts on it.
+#[test]
+fn the_selection_follows_its_session_in_a_real_terminal() {
+    let home = Pty::home();
+    let sessions = Pty::sessions(&home);
+    write(
+        &sessions,
+        "alpha.session",
+        &session("Ann", 11, 1),
+        Format::TgsessSqlite,
+    );
+    write(
+        &sessions,
+        "beta.string",
+        &session("Ben", 12, 2),
+        Format::TgsessString,
+    );
+    write(
+        &sessions,
+        "gamma.session",
+        &session("Gil", 13, 3),
+        Format::TgsessSqlite,
+    );
+    let args = [OsStr::new("--dir"), sessions.as_os_str()];
+    let mut t = Pty::start(
+        home,
+        Start {
+            args: &args,
+            ..Start::default()
+        },
+    );
+    let selected = |t: &Pty| {
+        t.screen()
+            .lines()
+            .find(|l| l.contains('▶'))
+            .unwrap_or_default()
+            .to_string()
+    };
+    t.wait_for("gamma");
+    t.send(b"j");
+    t.wait_until("beta selected", |s| {
+        s.lines().any(|l| l.contains('▶') && l.contains("beta"))
+    });
+    let steps = [
+        (&b"s"[..], "sort: backend ↑"),
+        (b"r", "sort: backend ↓"),
+        (b"s", "sort: format ↓"),
+        (b"r", "sort: format ↑"),
+    ];
+    for (key, header) in steps {
+        t.send(key);
+        t.wait_for(header);
+        let now = selected(&t);
+        assert!(
+            now.contains("beta"),
+            "after {header}: {now}\n{}",
+            t.screen()
+        );
+    }
+    t.send(b"/bet\r");
+    t.wait_for("filter: bet");
+    assert!(selected(&t).contains("beta"), "{}", t.screen());
+    t.send(b"/");
+    t.wait_for("/bet");
+    t.send(ESC);
+    t.wait_gone("filter: bet");
+    assert!(selected(&t).contains("beta"), "{}", t.screen());
+    t.send(b"R");
+    t.wait_until("the reload", |s| s.contains("3 of 3"));
+    assert!(selected(&t).contains("beta"), "{}", t.screen());
+    t.send(b"e");
+    t.wait_for("in session 'beta'");
+    esc(&mut t, "Export / reveal");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0);
+}

@@ -210,6 +210,12 @@ impl SessionRow {
         s.to_lowercase()
     }
 
+    /// The id of the home DC's auth key (rows with the same id are one authorization).
+    pub fn key_id(&self) -> Option<[u8; 8]> {
+        let key = self.session.as_ref()?.auth_key()?;
+        (!key.is_all_zero()).then(|| key.key_id())
+    }
+
     pub fn matches(&self, needle_lower: &str) -> bool {
         needle_lower.is_empty() || self.search.contains(needle_lower)
     }
@@ -347,7 +353,11 @@ pub struct AppState {
     pub filter_input: Option<tui_input::Input>,
     pub focus: Focus,
     pub detail_scroll: u16,
+    /// How far the details could scroll when last drawn.
+    pub detail_scroll_max: std::cell::Cell<u16>,
     pub modals: Vec<Box<dyn Pane>>,
+    /// How many rows hold each auth key (recomputed with the view).
+    pub key_counts: HashMap<[u8; 8], u32>,
     /// (pane id, rows) the top pane is scrolled by PgUp/PgDn.
     pub pane_scroll: (u64, u16),
     /// How far the top pane could scroll when last drawn.
@@ -381,7 +391,9 @@ impl AppState {
             filter_input: None,
             focus: Focus::List,
             detail_scroll: 0,
+            detail_scroll_max: std::cell::Cell::new(0),
             modals: Vec::new(),
+            key_counts: HashMap::new(),
             pane_scroll: (0, 0),
             pane_scroll_max: std::cell::Cell::new(0),
             notice: None,
@@ -412,6 +424,24 @@ impl AppState {
             .get(&row.key())
             .and_then(|k| k.status)
             .unwrap_or(base)
+    }
+
+    /// Whether another row holds the same auth key as `row`.
+    pub fn shares_key(&self, row: &SessionRow) -> bool {
+        row.key_id()
+            .is_some_and(|id| self.key_counts.get(&id).copied().unwrap_or(0) > 1)
+    }
+
+    /// The names of the other rows that hold `row`'s auth key.
+    pub fn key_sharers(&self, row: &SessionRow) -> Vec<String> {
+        let Some(id) = row.key_id().filter(|_| self.shares_key(row)) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .filter(|r| r.key() != row.key() && r.key_id() == Some(id))
+            .map(|r| r.name.clone())
+            .collect()
     }
 
     /// The account name from the file, else from what a login or check learned.
@@ -487,6 +517,7 @@ impl AppState {
         if let Some(p) = self.view.iter().position(|i| self.rows[*i].name == name) {
             self.selected = p;
         }
+        self.detail_scroll = 0;
         self.scroll_to_selection();
     }
 
@@ -495,6 +526,10 @@ impl AppState {
     /// selection falls back to its old position.
     pub fn rebuild_view(&mut self) {
         let keep = self.selected_row().map(SessionRow::key);
+        self.key_counts.clear();
+        for id in self.rows.iter().filter_map(SessionRow::key_id) {
+            *self.key_counts.entry(id).or_default() += 1;
+        }
         let needle = self.filter.to_lowercase();
         let mut view: Vec<usize> = (0..self.rows.len())
             .filter(|i| self.rows[*i].matches(&needle))
@@ -505,7 +540,7 @@ impl AppState {
         view.sort_by(|a, b| {
             let (ra, rb) = (&rows[*a], &rows[*b]);
             let ord = match key {
-                SortKey::Name => ra.name.to_lowercase().cmp(&rb.name.to_lowercase()),
+                SortKey::Name => super::text::natural_cmp(&ra.name, &rb.name),
                 SortKey::Backend => ra.backend.name().cmp(rb.backend.name()),
                 SortKey::Format => ra.format_name().cmp(rb.format_name()),
                 SortKey::Account => ra.account().cmp(&rb.account()),
@@ -541,6 +576,11 @@ impl AppState {
         }
         let max_offset = self.view.len().saturating_sub(cap);
         self.offset = self.offset.min(max_offset);
+    }
+
+    pub fn scroll_detail(&mut self, delta: i32) {
+        let max = i32::from(self.detail_scroll_max.get());
+        self.detail_scroll = (i32::from(self.detail_scroll) + delta).clamp(0, max) as u16;
     }
 
     pub fn move_selection(&mut self, delta: isize) {

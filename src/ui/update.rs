@@ -158,8 +158,13 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
     let page = st.list_capacity().max(1) as isize;
     let detail = st.focus == Focus::Detail;
     match action {
-        Action::Up if detail => st.detail_scroll = st.detail_scroll.saturating_sub(1),
-        Action::Down if detail => st.detail_scroll += 1,
+        // With the details focused, the moving keys scroll them (never past their end).
+        Action::Up if detail => st.scroll_detail(-1),
+        Action::Down if detail => st.scroll_detail(1),
+        Action::PageUp if detail => st.scroll_detail(-(page as i32)),
+        Action::PageDown if detail => st.scroll_detail(page as i32),
+        Action::Top if detail => st.detail_scroll = 0,
+        Action::Bottom if detail => st.scroll_detail(i32::from(u16::MAX)),
         Action::Up => st.move_selection(-1),
         Action::Down => st.move_selection(1),
         Action::PageUp => st.move_selection(-page),
@@ -259,7 +264,7 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
         Action::Clone => flows::clone::ClonePane::new(id, &row, &st.rows)
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
-        Action::Logout => flows::logout::LogoutPane::new(id, &row)
+        Action::Logout => flows::logout::LogoutPane::new(id, &row, st.key_sharers(&row))
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
         Action::TwoFa => flows::two_fa::TwoFaPane::open(id, &row, now)
             .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c)),
