@@ -731,3 +731,98 @@ async fn no_color_still_shows_focus() {
         "{screen}"
     );
 }
+
+/// Issue 11 item 6: the email step resends and never sends an empty code; a hint-only change
+/// keeps the password; labels are whole; a forgotten password is recovered by email as in the
+/// CLI; bots are not offered 2FA.
+#[tokio::test]
+async fn two_fa_editor_details_and_password_recovery() {
+    let mut h = Harness::new();
+    h.press(ch('p')); // alice: no password yet
+    h.step("2fa/menu").await;
+    h.enter();
+    for (i, text) in ["s3cret", "s3cret", "usual", "alice@example.com"]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            h.press(key(KeyCode::Tab));
+        }
+        h.type_str(text);
+    }
+    h.enter();
+    h.step("2fa/email_code").await;
+    h.enter();
+    assert!(
+        h.screen(100, 30)
+            .contains("error: type the code from the email")
+    );
+    assert!(!h.fake.calls().contains(&"confirm_email".to_string()));
+    h.press(ctrl('r'));
+    h.idle().await;
+    assert!(h.fake.calls().contains(&"resend_email".to_string()));
+    h.type_str("777777");
+    h.enter();
+    closed(&mut h).await;
+
+    // Only the hint changes: both new-password fields stay empty.
+    h.press(ch('p'));
+    h.step("2fa/menu").await;
+    h.enter();
+    let screen = h.screen(80, 24);
+    assert!(screen.contains("Current password:"), "{screen}");
+    assert!(screen.contains("Leave the new password empty"), "{screen}");
+    h.type_str("s3cret");
+    for _ in 0..3 {
+        h.press(key(KeyCode::Tab));
+    }
+    for _ in 0.."usual".len() {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("the new hint");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(h.fake.user_password("+15550001").as_deref(), Some("s3cret"));
+    h.press(ch('p'));
+    h.step("2fa/menu").await;
+    assert!(h.screen(100, 30).contains("(hint: the new hint)"));
+    h.press(key(KeyCode::Esc));
+
+    // Forgot it: log in again, ask for a recovery code by email, enter it.
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    h.step("phone/code").await;
+    h.type_str("12345");
+    h.enter();
+    h.step("phone/password").await;
+    assert!(
+        h.screen(100, 30)
+            .contains("Forgot it? Ctrl-E emails a recovery code")
+    );
+    h.press(ctrl('e'));
+    h.step("phone/recovery").await;
+    assert!(
+        h.screen(100, 30)
+            .contains("A recovery code was sent to a***")
+    );
+    h.type_str("777777");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(h.fake.user_password("+15550001"), None);
+
+    // A bot has no 2FA: p explains instead of opening the editor.
+    let bot =
+        h.st.view
+            .iter()
+            .position(|i| h.st.rows[*i].name == "helper-bot")
+            .unwrap();
+    h.st.selected = bot;
+    h.press(ch('p'));
+    assert!(h.st.modals.is_empty());
+    assert!(
+        h.screen(100, 30)
+            .contains("bots have no two-step verification")
+    );
+}

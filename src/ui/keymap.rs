@@ -98,6 +98,7 @@ pub enum Action {
     OptionPrev,
     OptionNext,
     Resend,
+    RecoverPassword,
     DemoScan,
     InvertQr,
     Yes,
@@ -108,7 +109,7 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 35] = [
+    const ALL: [Action; 36] = [
         Action::Quit,
         Action::ForceQuit,
         Action::Up,
@@ -137,6 +138,7 @@ impl Action {
         Action::OptionPrev,
         Action::OptionNext,
         Action::Resend,
+        Action::RecoverPassword,
         Action::DemoScan,
         Action::InvertQr,
         Action::Yes,
@@ -184,6 +186,7 @@ impl Action {
             Action::Copy => "copy",
             Action::Terminate => "terminate",
             Action::TerminateAll => "terminate_all",
+            Action::RecoverPassword => "recover_password",
         }
     }
 
@@ -225,6 +228,7 @@ impl Action {
             Action::Copy => "copy to the clipboard (OSC 52, works over SSH)",
             Action::Terminate => "terminate the selected authorization",
             Action::TerminateAll => "terminate all other authorizations",
+            Action::RecoverPassword => "forgot the 2FA password: email a recovery code",
         }
     }
 
@@ -254,6 +258,7 @@ impl Action {
             Action::Copy => "copy",
             Action::Terminate => "terminate",
             Action::TerminateAll => "terminate all",
+            Action::RecoverPassword => "forgot it",
             Action::FocusDetail => "details",
             other => other.key(),
         }
@@ -486,6 +491,7 @@ fn context_defaults(ctx: Context) -> Vec<Binding> {
         ],
         Context::Form => vec![
             b(&ok, Action::Submit, true),
+            b(&[Key::ctrl('e')], Action::RecoverPassword, false),
             b(
                 &[Key::plain(K::Tab), Key::plain(K::Down)],
                 Action::NextField,

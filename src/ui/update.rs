@@ -257,6 +257,12 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
         )));
         return Vec::new();
     }
+    if action == Action::TwoFa && st.kind_label(&row) == "bot" {
+        st.notice = Some(Notice::info(
+            "bots have no two-step verification (their token is their only secret)",
+        ));
+        return Vec::new();
+    }
     let id = st.next_pane_id();
     let now = st.now;
     let opened: Option<(Box<dyn Pane>, Vec<Cmd>)> = match action {

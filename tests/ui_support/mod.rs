@@ -289,9 +289,10 @@ impl Harness {
         self.send(Msg::Tick(ms));
     }
 
-    /// Feeds results back until `pred` holds; fails after a 5 s deadline.
+    /// Feeds results back until `pred` holds; fails after a generous deadline (debug-build
+    /// crypto against the sandbox is slow on a loaded machine).
     pub async fn until(&mut self, what: &str, pred: impl Fn(&AppState) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while !pred(&self.st) {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(msg)) => self.send(msg),

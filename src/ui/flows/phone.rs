@@ -20,6 +20,8 @@ pub enum Step {
     Code,
     SignUp,
     Password,
+    /// A forgotten password: the code Telegram emailed to the recovery address.
+    Recovery,
 }
 
 pub struct PhonePane {
@@ -31,6 +33,9 @@ pub struct PhonePane {
     code: Form,
     names: Form,
     password: Form,
+    recovery: Form,
+    /// Where the recovery code went (`a***@b.c`).
+    recovery_to: String,
     sent: Option<CodeSent>,
     resend_at: u64,
     hint: Option<String>,
@@ -49,6 +54,8 @@ impl PhonePane {
             code: Form::new(vec![Field::code("Code")]),
             names: Form::new(vec![Field::text("First name"), Field::text("Last name")]),
             password: Form::new(vec![Field::secret("Password")]),
+            recovery: Form::new(vec![Field::code("Recovery code")]),
+            recovery_to: String::new(),
             sent: None,
             resend_at: 0,
             hint: None,
@@ -63,6 +70,7 @@ impl PhonePane {
             Step::Code => &mut self.code,
             Step::SignUp => &mut self.names,
             Step::Password => &mut self.password,
+            Step::Recovery => &mut self.recovery,
         }
     }
 
@@ -115,6 +123,17 @@ impl PhonePane {
                 login,
                 password: self.password.secret(0),
             },
+            Step::Recovery => {
+                if self.recovery.value(0).trim().is_empty() {
+                    self.error = Some(PaneError::text("type the code from the email"));
+                    return Vec::new();
+                }
+                Effect::EnterRecoveryCode {
+                    req: self.reqs.start(now),
+                    login,
+                    code: crate::secret::SecretString::new(self.recovery.value(0).trim()),
+                }
+            }
         };
         vec![Cmd::Run(effect)]
     }
@@ -155,6 +174,7 @@ impl Pane for PhonePane {
             Step::Code => "code",
             Step::SignUp => "sign_up",
             Step::Password => "password",
+            Step::Recovery => "recovery",
         };
         format!("phone/{s}")
     }
@@ -182,6 +202,13 @@ impl Pane for PhonePane {
             }
             // Telegram picks the next delivery (often SMS); there is no separate "force SMS".
             Action::Resend => self.resend(cx.now),
+            Action::RecoverPassword if self.step == Step::Password && !self.reqs.busy() => {
+                self.error = None;
+                vec![Cmd::Run(Effect::RequestRecovery {
+                    req: self.reqs.start(cx.now),
+                    login: self.id,
+                })]
+            }
             _ => Vec::new(),
         }
     }
@@ -217,7 +244,14 @@ impl Pane for PhonePane {
                 self.hint = hint;
                 self.step = Step::Password;
             }
-            Outcome::SentCode(Err(e)) | Outcome::SignIn(Err(e)) | Outcome::LoggedIn(Err(e)) => {
+            Outcome::RecoverySent(Ok(pattern)) => {
+                self.recovery_to = pattern;
+                self.step = Step::Recovery;
+            }
+            Outcome::SentCode(Err(e))
+            | Outcome::SignIn(Err(e))
+            | Outcome::LoggedIn(Err(e))
+            | Outcome::RecoverySent(Err(e)) => {
                 self.error = Some(PaneError::service(&e, now));
             }
             Outcome::Saved(result) => {
@@ -298,6 +332,25 @@ impl Pane for PhonePane {
                     v,
                 ));
                 lines.extend(demo(v, backend::demo_password_hint(self.phone.value(0))));
+                if let Some(key) = v.keymap.key_for(Context::Form, Action::RecoverPassword) {
+                    lines.push(modal::muted(
+                        format!("Forgot it? {key} emails a recovery code."),
+                        v,
+                    ));
+                }
+            }
+            Step::Recovery => {
+                lines.push(modal::plain(
+                    format!(
+                        "A recovery code was sent to {}.",
+                        crate::ui::text::clean(&self.recovery_to)
+                    ),
+                    v,
+                ));
+                lines.push(modal::warn(
+                    "Entering it logs in and turns two-step verification off.",
+                    v,
+                ));
             }
         }
         lines.push(modal::plain("", v));
@@ -306,6 +359,7 @@ impl Pane for PhonePane {
             Step::Code => &self.code,
             Step::SignUp => &self.names,
             Step::Password => &self.password,
+            Step::Recovery => &self.recovery,
         };
         let (mut fl, cursor) = modal::form_lines(form, v, lines.len() as u16);
         lines.append(&mut fl);

@@ -95,7 +95,7 @@ impl TwoFaPane {
             ],
             Edit::Change => vec![
                 Field::secret("Current password"),
-                Field::secret("New password (empty: keep it)"),
+                Field::secret("New password"),
                 Field::secret("Repeat it"),
                 Field::text("Hint").with_value(&hint),
             ],
@@ -390,6 +390,12 @@ impl Pane for TwoFaPane {
             }
             Step::Form(edit) => {
                 lines.push(modal::plain(edit.label(), v));
+                if *edit == Edit::Change {
+                    lines.push(modal::muted(
+                        "Leave the new password empty to change only the hint.",
+                        v,
+                    ));
+                }
                 let (mut fl, c) = modal::form_lines(&self.form, v, lines.len() as u16);
                 cursor = c;
                 lines.append(&mut fl);

@@ -141,10 +141,18 @@ pub fn form_lines(
 ) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
     let mut lines = Vec::new();
     let mut cursor = None;
+    // As wide as the longest label, so none is cut ("Current password:").
+    let label_w = form
+        .fields
+        .iter()
+        .map(|f| text::width(f.label) + 2)
+        .max()
+        .unwrap_or(0)
+        .max(LABEL_W);
     for (i, field) in form.fields.iter().enumerate() {
         let focused = i == form.focus;
         let marker = if focused { "›" } else { " " };
-        let label = text::fit(&format!("{}:", field.label), LABEL_W);
+        let label = text::fit(&format!("{}:", field.label), label_w);
         let shown = field.shown();
         let value = if shown.is_empty() {
             " ".to_string()
@@ -162,7 +170,7 @@ pub fn form_lines(
             Span::styled(value, style),
         ]));
         if focused {
-            cursor = Some((first_line + i as u16, (2 + LABEL_W + field.cursor()) as u16));
+            cursor = Some((first_line + i as u16, (2 + label_w + field.cursor()) as u16));
         }
     }
     (lines, cursor)
