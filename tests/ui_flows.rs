@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use tgsess::store::{self, Format};
+use tgsess::telegram::TgError;
 use tgsess::ui::effects::Effect;
 use tgsess::ui::msg::Msg;
-use tgsess::ui::service::ServiceError;
 use tgsess::ui::state::Status;
 use ui_support::*;
 
@@ -44,7 +44,10 @@ async fn phone_login_with_2fa_is_saved_and_selected() {
     h.type_str("+1 555 0002");
     h.enter();
     h.step("phone/code").await;
-    assert!(h.screen(100, 30).contains("Code sent in the Telegram app"));
+    assert!(
+        h.screen(100, 30)
+            .contains("Code sent in your other Telegram app")
+    );
     h.type_str("12345");
     h.enter();
     h.step("phone/password").await;
@@ -71,7 +74,7 @@ async fn phone_login_with_2fa_is_saved_and_selected() {
     let row = h.st.selected_row().unwrap();
     assert_eq!(h.st.status(row), Status::Authorized);
     assert!(h.screen(100, 30).contains("saved 'session-1'"));
-    assert!(h.fake.calls().contains(&"end_login".to_string()));
+    assert!(h.fake.calls().contains(&"end".to_string()));
 }
 
 #[tokio::test]
@@ -391,7 +394,7 @@ async fn export_reveals_only_after_yes_and_copies_with_osc52() {
 async fn flood_wait_counts_down_and_blocks_retries() {
     let mut h = Harness::new();
     h.fake
-        .fail_next("send_code", ServiceError::FloodWait { seconds: 37 });
+        .fail_next("send_code", TgError::FloodWait { seconds: 37 });
     h.press(ch('n'));
     h.enter();
     h.type_str("+15550001");
@@ -429,8 +432,16 @@ async fn resend_waits_for_its_countdown() {
         h.screen(100, 30)
             .contains("you can ask for a new code in 30 s")
     );
+    // The early answer counts down with the clock.
+    h.clock(T0 + 10_000);
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("you can ask for a new code in 20 s"),
+        "{screen}"
+    );
     h.clock(T0 + 31_000);
-    h.press(ctrl('s'));
+    assert!(h.screen(100, 30).contains("you can ask for a new code now"));
+    h.press(ctrl('r'));
     h.idle().await;
     assert!(h.screen(100, 30).contains("Code sent by SMS"));
 }
@@ -448,7 +459,7 @@ async fn esc_closes_the_pane_and_cancels_its_network_work() {
     h.press(key(KeyCode::Esc));
     assert!(h.st.modals.is_empty(), "the UI never blocks on the network");
     until_call(&h, "dropped:send_code").await;
-    assert!(h.fake.calls().contains(&"end_login".to_string()));
+    assert!(h.fake.calls().contains(&"end".to_string()));
 }
 
 #[tokio::test]
@@ -494,9 +505,16 @@ async fn authorizations_list_and_terminate() {
 
 #[tokio::test]
 async fn refresh_checks_the_account() {
-    let mut h = Harness::new();
+    // The rows are real files, so the reload that `R` starts finds them again; the check and
+    // the reload finish in either order, and both are waited for.
+    let mut h = Harness::on_disk();
+    assert_eq!(selected_name(&h), "alice");
     h.press(ch('R'));
-    h.until("the check", |st| st.notice.is_some()).await;
+    h.until("the check and the reload", |st| {
+        st.notice.is_some() && st.reloading.is_none()
+    })
+    .await;
+    assert_eq!(selected_name(&h), "alice");
     let row = h.st.selected_row().unwrap();
     assert_eq!(h.st.status(row), Status::Authorized);
     assert!(h.screen(120, 40).contains("authorized as Alice"));
@@ -539,5 +557,272 @@ async fn forking_an_account_with_2fa_asks_for_the_password() {
     assert_eq!(selected_name(&h), "bob-copy");
     let row = h.st.selected_row().unwrap();
     assert_eq!(h.st.account_label(row).as_deref(), Some("Bob"));
-    assert!(h.fake.calls().contains(&"end_login".to_string()));
+    assert!(h.fake.calls().contains(&"end".to_string()));
+}
+
+/// Issue 11 item 5: a 5,000-character token wraps and scrolls inside its pane, and the error
+/// line stays on screen at 80×24.
+#[tokio::test]
+async fn a_huge_input_keeps_the_error_line_visible() {
+    let mut h = Harness::new();
+    h.resize(80, 24);
+    h.press(ch('n'));
+    h.press(key(KeyCode::Right)); // bot
+    h.enter();
+    assert_eq!(h.top().as_deref(), Some("bot/token"));
+    h.send(Msg::Paste("9".repeat(5000)));
+    h.enter();
+    h.idle().await;
+    let screen = h.screen(80, 24);
+    assert!(
+        screen.contains("error: the bot token is not valid"),
+        "{screen}"
+    );
+}
+
+/// Issue 11 item 5: help at 100 columns wraps instead of cutting, and pages to its end.
+#[tokio::test]
+async fn help_wraps_and_pages_at_100_columns() {
+    let mut h = Harness::new();
+    h.resize(100, 30);
+    h.press(ch('?'));
+    let first = h.screen(100, 30);
+    assert!(first.contains("more: PgDn"), "{first}");
+    assert!(
+        first.contains("quit (warns if memory sessions would be lost)"),
+        "long lines are whole: {first}"
+    );
+    for _ in 0..20 {
+        h.press(key(KeyCode::PageDown));
+    }
+    let last = h.screen(100, 30);
+    // The last table (authorizations) ends with its Ctrl-C line.
+    assert!(last.contains("Other authorizations"), "{last}");
+    assert!(last.contains("↑ PgUp"), "{last}");
+    h.press(key(KeyCode::PageUp));
+    assert_ne!(
+        h.screen(100, 30),
+        last,
+        "PgUp right after the end moves at once"
+    );
+}
+
+/// Issue 11 item 4: rows that share an auth key are marked, logging out one names the others,
+/// importing a key already present warns, and copy/fork names stay apart at 80 columns.
+#[tokio::test]
+async fn shared_keys_are_visible() {
+    let mut h = Harness::empty();
+    let alice = fixture_rows()[0].session.clone().unwrap();
+    let mut forked = alice.clone();
+    forked.home_mut().auth_key = Some(tgsess::secret::AuthKey::new([0xf0; 256]));
+    let rows = vec![
+        tgsess::ui::state::SessionRow::memory("session-1", alice.clone()),
+        tgsess::ui::state::SessionRow::memory("session-1-copy", alice.clone()),
+        tgsess::ui::state::SessionRow::memory("session-1-fork", forked),
+    ];
+    h.st.set_rows(rows, None);
+    h.resize(80, 24);
+    let screen = h.screen(80, 24);
+    let line = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("-copy").contains("="), "marked: {screen}");
+    assert!(
+        !line("-fork").contains("="),
+        "a fork has its own key: {screen}"
+    );
+    assert!(
+        screen.contains("-copy") && screen.contains("-fork"),
+        "{screen}"
+    );
+    assert!(screen.contains("also in 'session-1-copy'"), "{screen}");
+
+    h.press(ch('L'));
+    let screen = h.screen(80, 24);
+    assert!(
+        screen.contains("The same key is in 'session-1-copy': it is logged out"),
+        "{screen}"
+    );
+    h.press(key(KeyCode::Esc));
+
+    h.press(ch('i'));
+    let text = store::encode_string(&alice, Format::TelethonString).unwrap();
+    h.send(Msg::Paste(text));
+    h.enter();
+    h.step("import/review").await;
+    let screen = h.screen(100, 30);
+    assert!(
+        screen.contains("This key is already in 'session-1', 'session-1-copy'"),
+        "{screen}"
+    );
+}
+
+/// Issue 11 item 8: with the details focused, the moving keys scroll the details (not the
+/// list), never past their end, and a new login starts them at the top again.
+#[tokio::test]
+async fn focused_details_scroll_and_stop_at_their_end() {
+    let mut h = Harness::new();
+    h.resize(80, 24);
+    let _ = h.screen(80, 24);
+    h.press(key(KeyCode::Tab));
+    h.press(ch('G'));
+    let _ = h.screen(80, 24);
+    h.press(ch('G'));
+    assert_eq!(selected_name(&h), "alice", "the list did not move");
+    let max = h.st.detail_scroll_max.get();
+    assert!(max > 0, "alice's details are longer than the pane");
+    assert_eq!(h.st.detail_scroll, max, "G goes to the end and no further");
+    for _ in 0..5 {
+        h.press(key(KeyCode::PageDown));
+        h.press(ch('j'));
+    }
+    assert_eq!(h.st.detail_scroll, max);
+    assert_eq!(selected_name(&h), "alice");
+    h.press(ch('g'));
+    assert_eq!(h.st.detail_scroll, 0);
+    h.press(key(KeyCode::PageDown));
+    assert!(h.st.detail_scroll > 0);
+    // A login selects the new session with its details from the top.
+    h.press(key(KeyCode::Tab));
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    h.step("phone/code").await;
+    h.type_str("12345");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(selected_name(&h), "session-1");
+    assert_eq!(h.st.detail_scroll, 0);
+}
+
+/// Issue 11 item 8: at 80 columns the footer ends with "? more" instead of just stopping.
+#[tokio::test]
+async fn the_narrow_footer_ends_with_more() {
+    let h = Harness::new();
+    let screen = h.screen(80, 24);
+    let footer = screen.lines().last().unwrap().trim_end().to_string();
+    assert!(footer.ends_with("? more"), "{footer}");
+    let wide = h.screen(200, 30);
+    let footer = wide.lines().last().unwrap();
+    assert!(
+        footer.contains("? help") && !footer.contains("more"),
+        "{footer}"
+    );
+}
+
+/// Issue 11 item 8: without colours the focused pane still shows (a thick border).
+#[tokio::test]
+async fn no_color_still_shows_focus() {
+    let mut h = Harness::new();
+    h.theme = tgsess::ui::theme::Theme::default_theme(tgsess::ui::theme::ColorDepth::Never);
+    let screen = h.screen(80, 24);
+    let lines: Vec<&str> = screen.lines().collect();
+    assert!(lines[1].starts_with('┏'), "the list is focused: {screen}");
+    h.press(key(KeyCode::Tab));
+    let screen = h.screen(80, 24);
+    assert!(screen.lines().nth(1).unwrap().starts_with('┌'), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.starts_with("┏ Details")),
+        "{screen}"
+    );
+}
+
+/// Issue 11 item 6: the email step resends and never sends an empty code; a hint-only change
+/// keeps the password; labels are whole; a forgotten password is recovered by email as in the
+/// CLI; bots are not offered 2FA.
+#[tokio::test]
+async fn two_fa_editor_details_and_password_recovery() {
+    let mut h = Harness::new();
+    h.press(ch('p')); // alice: no password yet
+    h.step("2fa/menu").await;
+    h.enter();
+    for (i, text) in ["s3cret", "s3cret", "usual", "alice@example.com"]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            h.press(key(KeyCode::Tab));
+        }
+        h.type_str(text);
+    }
+    h.enter();
+    h.step("2fa/email_code").await;
+    h.enter();
+    assert!(
+        h.screen(100, 30)
+            .contains("error: type the code from the email")
+    );
+    assert!(!h.fake.calls().contains(&"confirm_email".to_string()));
+    h.press(ctrl('r'));
+    h.idle().await;
+    assert!(h.fake.calls().contains(&"resend_email".to_string()));
+    h.type_str("777777");
+    h.enter();
+    closed(&mut h).await;
+
+    // Only the hint changes: both new-password fields stay empty.
+    h.press(ch('p'));
+    h.step("2fa/menu").await;
+    h.enter();
+    let screen = h.screen(80, 24);
+    assert!(screen.contains("Current password:"), "{screen}");
+    assert!(screen.contains("Leave the new password empty"), "{screen}");
+    h.type_str("s3cret");
+    for _ in 0..3 {
+        h.press(key(KeyCode::Tab));
+    }
+    for _ in 0.."usual".len() {
+        h.press(key(KeyCode::Backspace));
+    }
+    h.type_str("the new hint");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(h.fake.user_password("+15550001").as_deref(), Some("s3cret"));
+    h.press(ch('p'));
+    h.step("2fa/menu").await;
+    assert!(h.screen(100, 30).contains("(hint: the new hint)"));
+    h.press(key(KeyCode::Esc));
+
+    // Forgot it: log in again, ask for a recovery code by email, enter it.
+    h.press(ch('n'));
+    h.enter();
+    h.type_str("+15550001");
+    h.enter();
+    h.step("phone/code").await;
+    h.type_str("12345");
+    h.enter();
+    h.step("phone/password").await;
+    assert!(
+        h.screen(100, 30)
+            .contains("Forgot it? Ctrl-E emails a recovery code")
+    );
+    h.press(ctrl('e'));
+    h.step("phone/recovery").await;
+    assert!(
+        h.screen(100, 30)
+            .contains("A recovery code was sent to a***")
+    );
+    h.type_str("777777");
+    h.enter();
+    closed(&mut h).await;
+    assert_eq!(h.fake.user_password("+15550001"), None);
+
+    // A bot has no 2FA: p explains instead of opening the editor.
+    let bot =
+        h.st.view
+            .iter()
+            .position(|i| h.st.rows[*i].name == "helper-bot")
+            .unwrap();
+    h.st.selected = bot;
+    h.press(ch('p'));
+    assert!(h.st.modals.is_empty());
+    assert!(
+        h.screen(100, 30)
+            .contains("bots have no two-step verification")
+    );
 }

@@ -36,6 +36,11 @@ fn panic_restores_the_terminal() {
     ]);
     cmd.env("TERM", "xterm-256color");
     cmd.env("RUST_BACKTRACE", "0");
+    // The child starts in a folder of its own: portable-pty would start it in $HOME, which
+    // need not exist where the tests run.
+    let home = tempfile::tempdir().unwrap();
+    cmd.cwd(home.path());
+    cmd.env("HOME", home.path());
     let mut child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();

@@ -1,207 +1,133 @@
-//! The built binary in a real pseudo-terminal (portable-pty + vt100): the list appears, help
-//! opens, `q` quits with exit 0 and the alternate screen is left; SIGHUP also restores the
-//! terminal. Every wait is on screen content with a deadline, never a fixed sleep.
+//! The built binary in a real pseudo-terminal (tests/ui_support/pty.rs + vt100): the list
+//! appears, help opens, `q` quits with exit 0 and the alternate screen is left; a lost
+//! terminal (hang-up, SIGTERM) ends the app cleanly; closing a pane frees the session it used;
+//! the selection follows its session; the export pane fits 80×24. Every wait is on screen
+//! content or on the child, with a deadline, never a fixed sleep.
 
-use std::io::{Read, Write};
+mod ui_support;
+
+use std::ffi::OsStr;
 use std::path::Path;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 use tgsess::secret::AuthKey;
 use tgsess::store::{self, Format, SelfUser, Session};
+use ui_support::pty::{Pty, Start};
 
-const ROWS: u16 = 30;
-const COLS: u16 = 100;
-const DEADLINE: Duration = Duration::from_secs(30);
+const DOWN: &[u8] = b"\x1b[B";
+const ESC: &[u8] = b"\x1b";
 
-struct Tui {
-    child: Box<dyn Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    output: Receiver<Vec<u8>>,
-    parser: vt100::Parser,
-    _dirs: tempfile::TempDir,
-    state_dir: std::path::PathBuf,
-}
-
-fn alice() -> Session {
+fn session(first: &str, id: i64, key: u8) -> Session {
     let mut s = Session::new(2);
     let home = s.home_mut();
     home.ipv4 = Some(std::net::Ipv4Addr::new(127, 0, 0, 1));
     home.port = Some(10443);
-    home.auth_key = Some(AuthKey::new([7; 256]));
-    s.user_id = Some(1001);
+    home.auth_key = Some(AuthKey::new([key; 256]));
+    s.user_id = Some(id);
     s.is_bot = Some(false);
     s.api_id = Some(1);
     s.user = Some(SelfUser {
-        first_name: Some("Alice".into()),
-        username: Some("alice".into()),
+        first_name: Some(first.into()),
+        username: Some(first.to_lowercase()),
         ..SelfUser::default()
     });
     s
 }
 
-impl Tui {
-    fn start(extra: &[&str]) -> Tui {
-        Self::start_in(extra, true)
-    }
-
-    /// `with_dir: false` runs as a newcomer would: no `--dir`, an empty home folder.
-    fn start_in(extra: &[&str], with_dir: bool) -> Tui {
-        let dirs = tempfile::tempdir().unwrap();
-        let sessions = dirs.path().join("sessions");
-        std::fs::create_dir(&sessions).unwrap();
-        store::write_file(
-            &sessions.join("alice-pty.session"),
-            &alice(),
-            Format::TgsessSqlite,
-        )
-        .unwrap();
-        let state_dir = dirs.path().join("state");
-
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tgsess"));
-        if with_dir {
-            cmd.arg("--dir");
-            cmd.arg(&sessions);
-        }
-        for a in extra {
-            cmd.arg(a);
-        }
-        cmd.env_clear();
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", dirs.path());
-        cmd.env("TGSESS_STATE_DIR", &state_dir);
-        cmd.env("TGSESS_CONFIG_DIR", dirs.path().join("config"));
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let _master = pty.master; // keep the pty open while reading
-            let mut buf = [0u8; 8192];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if tx.send(buf[..n].to_vec()).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
-        Tui {
-            child,
-            writer,
-            output: rx,
-            parser: vt100::Parser::new(ROWS, COLS, 0),
-            _dirs: dirs,
-            state_dir,
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.screen().contents()
-    }
-
-    /// Feeds output to the terminal emulator until `want` is on screen.
-    fn wait_for(&mut self, want: &str) {
-        self.wait_until(want, |screen| screen.contains(want));
-    }
-
-    fn wait_gone(&mut self, text: &str) {
-        self.wait_until(&format!("'{text}' to go"), |screen| !screen.contains(text));
-    }
-
-    fn wait_until(&mut self, want: &str, done: impl Fn(&str) -> bool) {
-        let end = Instant::now() + DEADLINE;
-        while !done(&self.screen()) {
-            let left = end.saturating_duration_since(Instant::now());
-            match self.output.recv_timeout(left) {
-                Ok(bytes) => self.parser.process(&bytes),
-                Err(RecvTimeoutError::Timeout) => {
-                    panic!(
-                        "'{want}' did not appear within {DEADLINE:?}; screen:\n{}",
-                        self.screen()
-                    )
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    panic!(
-                        "the app exited before '{want}' appeared; screen:\n{}",
-                        self.screen()
-                    )
-                }
-            }
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// Waits for the exit, reading the last output; returns the exit code.
-    fn wait_exit(&mut self) -> u32 {
-        let end = Instant::now() + DEADLINE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Drain what is left (the restore sequences).
-                while let Ok(bytes) = self.output.recv_timeout(Duration::from_millis(500)) {
-                    self.parser.process(&bytes);
-                }
-                return status.exit_code();
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "the app did not exit; screen:\n{}",
-                self.screen()
-            );
-            // Block on output (or its end) rather than sleeping.
-            if let Ok(bytes) = self
-                .output
-                .recv_timeout(left.min(Duration::from_millis(200)))
-            {
-                self.parser.process(&bytes);
-            }
-        }
-    }
+fn write(dir: &Path, name: &str, s: &Session, format: Format) {
+    store::write_file(&dir.join(name), s, format).unwrap();
 }
 
-fn assert_private_log(state_dir: &Path) {
+/// A home with `sessions/alice-pty.session`, started with `--dir sessions` and `extra`.
+fn start(extra: &[&str], rows: u16, cols: u16) -> Pty {
+    start_with(extra, rows, cols, false)
+}
+
+fn start_with(extra: &[&str], rows: u16, cols: u16, block_sighup: bool) -> Pty {
+    let alice = [("alice-pty.session", session("Alice", 1001, 7))];
+    start_in(&alice, extra, rows, cols, block_sighup)
+}
+
+/// A home whose `sessions` folder holds `files` (tgsess SQLite), started with `--dir`.
+fn start_in(
+    files: &[(&str, Session)],
+    extra: &[&str],
+    rows: u16,
+    cols: u16,
+    block_sighup: bool,
+) -> Pty {
+    let home = Pty::home();
+    let sessions = Pty::sessions(&home);
+    for (name, s) in files {
+        write(&sessions, name, s, Format::TgsessSqlite);
+    }
+    let mut args: Vec<&OsStr> = vec![OsStr::new("--dir"), sessions.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    let pty = Pty::start(
+        home,
+        Start {
+            rows,
+            cols,
+            args: &args,
+            block_sighup,
+            ..Start::default()
+        },
+    );
+    pty
+}
+
+fn assert_private_log(t: &Pty) {
     use std::os::unix::fs::PermissionsExt;
-    let log = state_dir.join("tgsess.log");
+    let log = t.state_dir.join("tgsess.log");
     let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{}", log.display());
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("tgsess TUI starting"), "{text}");
+    assert!(t.log().contains("tgsess TUI starting"), "{}", t.log());
 }
 
+/// Esc, then waits until `gone` has left the screen (Esc and the next key must not merge).
+fn esc(t: &mut Pty, gone: &str) {
+    t.send(ESC);
+    t.wait_gone(gone);
+}
+
+/// Issue 11 item 9, at 80×24: the notice fits, is no warning, stays after keys; the phone
+/// pane says what to type; a second launch does not claim "no sessions yet".
 #[test]
 fn a_newcomer_without_credentials_lands_in_the_sandbox() {
-    let mut t = Tui::start_in(&[], false);
+    let home = Pty::home();
+    let mut t = Pty::start(home, Start::default());
     t.wait_for("[sandbox]");
-    t.wait_for("built-in sandbox DC");
+    t.wait_for("built-in sandbox DC, no api_id needed: ? lists the demo accounts, n logs in");
+    assert!(!t.screen().contains("warning:"), "{}", t.screen());
     t.send(b"?");
     t.wait_for("+9996621111");
-    t.send(b"\x1b");
-    t.wait_gone("Help: keys");
+    esc(&mut t, "Help: keys");
+    t.wait_for("built-in sandbox DC");
+    t.send(b"n");
+    t.wait_for("New login");
+    t.send(b"\r");
+    t.wait_for("demo: +9996621111, code 22222");
+    t.type_str("+9996621111\r");
+    t.wait_for("demo code: 22222");
+    t.type_str("22222\r");
+    t.wait_for("saved 'session-1'");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
+
+    // The second launch, in the same home: the saved session is listed, and nothing says
+    // there are none.
+    let home = std::mem::replace(&mut t.home, tempfile::tempdir().unwrap());
+    drop(t);
+    let mut t = Pty::start(home, Start::default());
+    t.wait_for("session-1");
+    t.wait_for("built-in sandbox DC");
+    assert!(!t.screen().contains("no sessions"), "{}", t.screen());
     t.send(b"q");
     assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
 }
 
 #[test]
 fn list_help_and_quit_in_a_real_terminal() {
-    let mut t = Tui::start(&[]);
+    let mut t = start(&[], 30, 100);
     t.wait_for("alice-pty");
     assert!(t.parser.screen().alternate_screen());
     // No api_id configured and no --sandbox: the app says what to do.
@@ -209,9 +135,7 @@ fn list_help_and_quit_in_a_real_terminal() {
     t.send(b"?");
     t.wait_for("Help: keys");
     t.wait_for("show this help");
-    t.send(b"\x1b");
-    // Esc must be seen alone (Esc then q in one read would be Alt-q).
-    t.wait_gone("Help: keys");
+    esc(&mut t, "Help: keys");
     t.send(b"q");
     let code = t.wait_exit();
     assert_eq!(code, 0, "screen:\n{}", t.screen());
@@ -224,43 +148,254 @@ fn list_help_and_quit_in_a_real_terminal() {
         "the cursor is visible again"
     );
     assert!(!t.screen().contains("INFO"), "logs never reach the screen");
-    assert_private_log(&t.state_dir);
+    assert_private_log(&t);
 }
 
 #[test]
 fn sighup_restores_the_terminal() {
-    let mut t = Tui::start(&[]);
+    let mut t = start(&[], 30, 100);
     t.wait_for("alice-pty");
-    let pid = t.child.process_id().expect("a pid") as i32;
     // SAFETY: sending a signal to the child we started.
-    let rc = unsafe { libc::kill(pid, libc::SIGHUP) };
-    assert_eq!(rc, 0);
-    let code = t.wait_exit();
-    assert_eq!(code, 129);
+    assert_eq!(unsafe { libc::kill(t.pid(), libc::SIGHUP) }, 0);
+    assert_eq!(t.wait_exit(), 129);
     assert!(!t.parser.screen().alternate_screen());
-    let log = std::fs::read_to_string(t.state_dir.join("tgsess.log")).unwrap();
-    assert!(log.contains("SIGHUP"), "{log}");
+    assert!(t.log().contains("SIGHUP"), "{}", t.log());
 }
 
 #[test]
-fn sandbox_phone_login_in_a_real_terminal() {
-    let mut t = Tui::start(&["--sandbox"]);
+fn sigterm_exits_143_and_restores_the_terminal() {
+    let mut t = start(&[], 24, 80);
+    t.wait_for("alice-pty");
+    // SAFETY: sending a signal to the child we started.
+    assert_eq!(unsafe { libc::kill(t.pid(), libc::SIGTERM) }, 0);
+    assert_eq!(t.wait_exit(), 143, "screen:\n{}", t.screen());
+    assert!(!t.parser.screen().alternate_screen());
+    assert!(!t.log().contains("panic"), "{}", t.log());
+}
+
+/// A killed SSH client: the pty goes away under the app, which must end at once (129), not
+/// panic on a closed stderr, and not spin on the dead terminal.
+#[test]
+fn a_lost_terminal_ends_the_app() {
+    let mut t = start(&[], 24, 80);
+    t.wait_for("alice-pty");
+    t.hang_up();
+    assert_eq!(t.wait_exit(), 129, "log:\n{}", t.log());
+    let log = t.log();
+    assert!(!log.contains("panic"), "{log}");
+}
+
+/// The same when no SIGHUP arrives (blocked here; a shell that does not pass it on does the
+/// same): the dead terminal itself must be noticed, and must not be spun on.
+#[test]
+fn a_lost_terminal_ends_the_app_even_without_sighup() {
+    let mut t = start_with(&[], 24, 80, true);
+    t.wait_for("alice-pty");
+    t.hang_up();
+    let code = t.wait_exit();
+    assert_eq!(code, 129, "log:\n{}", t.log());
+    let log = t.log();
+    assert!(!log.contains("panic"), "{log}");
+    assert!(
+        log.contains("hung up") || log.contains("terminal is gone"),
+        "{log}"
+    );
+}
+
+/// Issue 11 item 1: p, ↓, Enter (set a recovery email), password, ↓, email, Enter, "A code
+/// was sent", Esc, then p again must open the editor, not say the session is in use by the
+/// TUI's own PID; R, a and L work too.
+#[test]
+fn closing_the_2fa_email_step_frees_the_session() {
+    let mut t = start(&["--sandbox"], 30, 100);
     t.wait_for("[sandbox]");
     t.wait_for("alice-pty");
     t.send(b"n");
     t.wait_for("New login");
     t.send(b"\r");
     t.wait_for("Log in with a phone number");
-    t.send(b"+9996621111\r");
+    t.type_str("+9996622222\r");
     t.wait_for("Code sent");
-    t.send(b"22222\r");
+    t.type_str("22222\r");
+    t.wait_for("Hint: the usual");
+    t.type_str("sandbox\r");
+    t.wait_for("saved 'session-1'");
+
+    t.send(b"p");
+    t.wait_for("Change the password or hint");
+    t.send(DOWN);
+    t.send(b"\r");
+    t.wait_for("Recovery email:");
+    t.type_str("sandbox");
+    t.send(DOWN);
+    t.type_str("bob2@sandbox.invalid\r");
+    t.wait_for("A code was sent");
+    esc(&mut t, "A code was sent");
+
+    t.send(b"p");
+    t.wait_for("Change the password or hint");
+    assert!(!t.screen().contains("in use"), "{}", t.screen());
+    esc(&mut t, "Change the password or hint");
+    t.send(b"a");
+    t.wait_for("Other authorizations");
+    t.wait_until("the device list", |s| {
+        s.contains("tgsess") && !s.contains("waiting")
+    });
+    assert!(!t.screen().contains("in use"), "{}", t.screen());
+    esc(&mut t, "Other authorizations");
+    t.send(b"R");
+    t.wait_for("authorized as Bob");
+    t.send(b"L");
+    t.wait_for("Log out");
+    assert!(!t.screen().contains("in use"), "{}", t.screen());
+    esc(&mut t, "Log out");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
+}
+
+#[test]
+fn sandbox_phone_login_in_a_real_terminal() {
+    let mut t = start(&["--sandbox"], 30, 100);
+    t.wait_for("[sandbox]");
+    t.wait_for("alice-pty");
+    t.send(b"n");
+    t.wait_for("New login");
+    t.send(b"\r");
+    t.wait_for("Log in with a phone number");
+    t.type_str("+9996621111\r");
+    t.wait_for("Code sent");
+    t.type_str("22222\r");
     t.wait_for("Alice Sandbox");
     t.wait_for("saved 'session-1'");
     t.send(b"?");
     t.wait_for("Sandbox demo accounts");
-    t.send(b"\x1b");
-    t.wait_gone("Help: keys");
+    esc(&mut t, "Help: keys");
     t.send(b"q");
     assert_eq!(t.wait_exit(), 0, "screen:\n{}", t.screen());
     assert!(!t.parser.screen().alternate_screen());
+}
+
+/// Issue 11 item 5: a tgsess string at 80×24 does not fit; the pane scrolls with PgDn to its
+/// last characters and keeps the copy hint in view.
+#[test]
+fn the_export_pane_scrolls_at_80x24() {
+    // Keys for all five DCs, as a session that has been used a while has.
+    let mut s = session("Alice", 1001, 7);
+    for dc in 1..=5 {
+        let entry = s.dc_mut(dc);
+        entry.ipv4 = Some(std::net::Ipv4Addr::new(127, 0, 0, 1));
+        entry.port = Some(10440 + dc as u16);
+        entry.auth_key = Some(AuthKey::new([dc as u8 * 17; 256]));
+    }
+    let mut t = start_in(&[("fleet.session", s.clone())], &[], 24, 80, false);
+    t.wait_for("fleet");
+    t.send(b"e");
+    t.wait_for("Export / reveal");
+    t.send(b"y");
+    t.wait_for("c: copy");
+    let expected = {
+        let (prepared, _) = tgsess::store::convert::prepare(
+            &s,
+            Format::TgsessString,
+            &tgsess::store::convert::Overrides::default(),
+        )
+        .unwrap();
+        tgsess::store::encode_string(&prepared, Format::TgsessString).unwrap()
+    };
+    let tail: String = expected
+        .chars()
+        .rev()
+        .take(12)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(t.screen().contains("more: PgDn"), "{}", t.screen());
+    assert!(!t.screen().contains(&tail), "the end is below the fold");
+    for _ in 0..4 {
+        t.send(b"\x1b[6~");
+    }
+    t.wait_for(&tail);
+    assert!(t.screen().contains("c: copy"), "{}", t.screen());
+    esc(&mut t, "Export / reveal");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// Issue 11 item 3: `s`, `r`, a filter and `R` move rows around; the selection stays on its
+/// session, so the next action acts on it.
+#[test]
+fn the_selection_follows_its_session_in_a_real_terminal() {
+    let home = Pty::home();
+    let sessions = Pty::sessions(&home);
+    write(
+        &sessions,
+        "alpha.session",
+        &session("Ann", 11, 1),
+        Format::TgsessSqlite,
+    );
+    write(
+        &sessions,
+        "beta.string",
+        &session("Ben", 12, 2),
+        Format::TgsessString,
+    );
+    write(
+        &sessions,
+        "gamma.session",
+        &session("Gil", 13, 3),
+        Format::TgsessSqlite,
+    );
+    let args = [OsStr::new("--dir"), sessions.as_os_str()];
+    let mut t = Pty::start(
+        home,
+        Start {
+            args: &args,
+            ..Start::default()
+        },
+    );
+    let selected = |t: &Pty| {
+        t.screen()
+            .lines()
+            .find(|l| l.contains('▶'))
+            .unwrap_or_default()
+            .to_string()
+    };
+    t.wait_for("gamma");
+    t.send(b"j");
+    t.wait_until("beta selected", |s| {
+        s.lines().any(|l| l.contains('▶') && l.contains("beta"))
+    });
+    let steps = [
+        (&b"s"[..], "sort: backend ↑"),
+        (b"r", "sort: backend ↓"),
+        (b"s", "sort: format ↓"),
+        (b"r", "sort: format ↑"),
+    ];
+    for (key, header) in steps {
+        t.send(key);
+        t.wait_for(header);
+        let now = selected(&t);
+        assert!(
+            now.contains("beta"),
+            "after {header}: {now}\n{}",
+            t.screen()
+        );
+    }
+    t.send(b"/bet\r");
+    t.wait_for("filter: bet");
+    assert!(selected(&t).contains("beta"), "{}", t.screen());
+    t.send(b"/");
+    t.wait_for("/bet");
+    t.send(ESC);
+    t.wait_gone("filter: bet");
+    assert!(selected(&t).contains("beta"), "{}", t.screen());
+    t.send(b"R");
+    t.wait_until("the reload", |s| s.contains("3 of 3"));
+    assert!(selected(&t).contains("beta"), "{}", t.screen());
+    t.send(b"e");
+    t.wait_for("in session 'beta'");
+    esc(&mut t, "Export / reveal");
+    t.send(b"q");
+    assert_eq!(t.wait_exit(), 0);
 }

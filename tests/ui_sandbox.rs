@@ -11,8 +11,8 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use tgsess::sandbox::{self as sb, Sandbox, SandboxConfig};
 use tgsess::store::{self, Format};
+use tgsess::telegram::service::live::{DemoScan, FreshSession, LiveService};
 use tgsess::telegram::{self, ConnectOptions, Connection};
-use tgsess::ui::service::live::{FreshSession, LiveService};
 use tgsess::ui::state::Status;
 use tgsess::ui::widgets::qr::read_back;
 use ui_support::*;
@@ -57,13 +57,13 @@ fn harness(w: &World) -> Harness {
         Arc::new(move |dc, _| sb::provision_session(&state, dc).map_err(|e| e.to_string()));
     // As with --sandbox: the first demo user scans QR codes when `s` is pressed.
     let sandbox = Arc::clone(&w.sandbox);
-    let scan: tgsess::ui::service::live::DemoScan = Arc::new(move |url| {
+    let scan: DemoScan = Arc::new(move |url| {
         sandbox
             .accept_qr("9996621111", url)
             .map_err(|e| e.to_string())
     });
     let service = LiveService::new(w.options.clone(), fresh, Some(scan));
-    let (_, fake) = tgsess::ui::service::fake::Fake::new();
+    let (_, fake) = ui_support::fake::Fake::new();
     Harness::with_service(Arc::new(service), fake)
 }
 

@@ -6,7 +6,7 @@ mod ui_support;
 
 use crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
-use tgsess::ui::service::ServiceError;
+use tgsess::telegram::TgError;
 use tgsess::ui::theme::{ColorDepth, Theme};
 use ui_support::*;
 
@@ -86,7 +86,7 @@ async fn phone_flow_states() {
     h.idle().await;
     snap(&h, "phone_code_wrong");
     h.fake
-        .fail_next("sign_in", ServiceError::FloodWait { seconds: 37 });
+        .fail_next("sign_in", TgError::FloodWait { seconds: 37 });
     h.enter();
     h.idle().await;
     snap(&h, "phone_flood_wait");

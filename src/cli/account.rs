@@ -346,17 +346,7 @@ impl Env {
         if let Some(target) = &self.sandbox {
             return Ok(sb::provision_session(&target.state_dir(), dc_id)?);
         }
-        let mut s = Session::new(dc_id);
-        if let Some(src) = like {
-            for dc in &src.dcs {
-                let entry = s.dc_mut(dc.id);
-                entry.ipv4 = dc.ipv4;
-                entry.ipv6 = dc.ipv6;
-                entry.port = dc.port;
-            }
-            s.test_mode = src.test_mode;
-        }
-        Ok(s)
+        Ok(Session::new_like(dc_id, like))
     }
 
     /// Where a new session NAME goes (a path, or a name in the directory).

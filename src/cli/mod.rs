@@ -31,6 +31,19 @@ pub struct GlobalArgs {
     pub log_level: Option<String>,
 }
 
+impl GlobalArgs {
+    /// What the TUI needs of the global flags.
+    pub fn ui_settings(&self) -> crate::ui::config::Settings {
+        crate::ui::config::Settings {
+            dir: self.dir.clone(),
+            sandbox: self.sandbox,
+            sandbox_state: self.sandbox_state.clone(),
+            theme: self.theme.clone(),
+            log_level: self.log_level.clone(),
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "tgsess",
@@ -71,7 +84,7 @@ pub fn main() -> i32 {
             "the terminal UI needs a terminal on standard output; in scripts, use the \
              commands (tgsess --help)"
         )),
-        None => crate::ui::run(&cli.global),
+        None => crate::ui::run(&cli.global.ui_settings()),
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
         Some(Command::Sandbox(cmd)) => sandbox::run(cmd, &cli.global),
         Some(Command::Account(cmd)) => account::run(cmd, &cli.global),

@@ -105,6 +105,22 @@ impl Session {
         }
     }
 
+    /// A logged-out session on `dc_id` that reaches the same servers as `like` (its DC
+    /// addresses and test mode, no keys, no account).
+    pub fn new_like(dc_id: i32, like: Option<&Session>) -> Self {
+        let mut s = Session::new(dc_id);
+        if let Some(src) = like {
+            for dc in &src.dcs {
+                let entry = s.dc_mut(dc.id);
+                entry.ipv4 = dc.ipv4;
+                entry.ipv6 = dc.ipv6;
+                entry.port = dc.port;
+            }
+            s.test_mode = src.test_mode;
+        }
+        s
+    }
+
     pub fn home(&self) -> Option<&DcEntry> {
         self.dc(self.dc_id)
     }

@@ -53,6 +53,7 @@ pub mod lock;
 pub mod password;
 pub mod phone;
 pub mod qr;
+pub mod service;
 pub mod two_step;
 pub mod types;
 
@@ -69,5 +70,6 @@ pub use flows::{
     accept_login_url, bot_login,
 };
 pub use phone::{PhonePrompt, PromptError};
+pub use service::{Account, AccountService, FlowId, LoginResult, LoginStep, QrToken};
 pub use two_step::{PasswordPrompt, RecoveryPrompt};
-pub use types::{CodeDelivery, CodeSent, Device, Me, PasswordChallenge};
+pub use types::{CodeDelivery, CodeSent, Device, Me, PasswordChallenge, PasswordInfo};

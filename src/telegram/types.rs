@@ -34,14 +34,19 @@ impl Me {
         }
     }
 
-    /// "First Last (@username)" for one-line displays.
-    pub fn display(&self) -> String {
-        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+    /// "First Last" (empty when the account has no name).
+    pub fn full_name(&self) -> String {
+        [self.first_name.as_deref(), self.last_name.as_deref()]
             .into_iter()
             .flatten()
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
-            .join(" ");
+            .join(" ")
+    }
+
+    /// "First Last (@username)" for one-line displays.
+    pub fn display(&self) -> String {
+        let name = self.full_name();
         match (&self.username, name.is_empty()) {
             (Some(u), false) => format!("{name} (@{u})"),
             (Some(u), true) => format!("@{u}"),
@@ -139,6 +144,34 @@ impl CodeSent {
     }
 }
 
+impl CodeSent {
+    /// A code sent as described, without Telegram's hash (for scripted services in tests).
+    pub fn described(
+        delivery: CodeDelivery,
+        length: Option<u32>,
+        next: Option<CodeDelivery>,
+        timeout: Option<u32>,
+    ) -> CodeSent {
+        CodeSent {
+            delivery,
+            length,
+            next,
+            timeout,
+            phone_code_hash: String::new(),
+        }
+    }
+}
+
+/// The account's 2FA state as plain data (no SRP challenge in it).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PasswordInfo {
+    pub has_password: bool,
+    pub hint: Option<String>,
+    pub has_recovery_email: bool,
+    /// A recovery email waiting for its code (pattern like `a***@example.com`).
+    pub email_unconfirmed: Option<String>,
+}
+
 /// The answer of `account.getPassword`: the account's 2FA state and a one-time SRP challenge.
 #[derive(Clone)]
 pub struct PasswordChallenge(pub(crate) Box<tl::types::account::Password>);
@@ -165,6 +198,15 @@ impl PasswordChallenge {
     /// A recovery email waiting for confirmation (pattern like `a***@b.c`).
     pub fn email_unconfirmed_pattern(&self) -> Option<&str> {
         self.0.email_unconfirmed_pattern.as_deref()
+    }
+
+    pub fn info(&self) -> PasswordInfo {
+        PasswordInfo {
+            has_password: self.has_password(),
+            hint: self.hint().map(str::to_string),
+            has_recovery_email: self.has_recovery(),
+            email_unconfirmed: self.email_unconfirmed_pattern().map(str::to_string),
+        }
     }
 }
 

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::GlobalArgs;
 use crate::sandbox::{self as sb, DEMO_ACCOUNTS, Sandbox, SandboxConfig};
 use crate::store::dir::SessionDir;
+use crate::telegram::service::live::{DemoScan, FreshSession, LiveService};
+use crate::telegram::service::{AccountService, Unavailable};
 use crate::telegram::{self, ApiFlags, ConnectOptions, KeyProvider};
-use crate::ui::service::live::{DemoScan, FreshSession, LiveService};
-use crate::ui::service::{AccountService, Unavailable};
+use crate::ui::config::Settings;
 
 pub struct Backend {
     pub service: Arc<dyn AccountService>,
@@ -27,9 +27,52 @@ pub struct Backend {
     in_process: Option<Arc<Sandbox>>,
 }
 
-/// Shown when tgsess starts on the sandbox because nothing else could work yet.
-pub const SANDBOX_BY_DEFAULT: &str = "no Telegram api_id/api_hash and no sessions yet: this is the built-in sandbox DC \
-     (demo accounts under ?); set TG_API_ID/TG_API_HASH for real accounts";
+/// Kept in the status line when tgsess starts on the sandbox because no api_id/api_hash is
+/// set: the intended first run, so no warning. Fits 80 columns.
+pub const SANDBOX_BY_DEFAULT: &str =
+    "built-in sandbox DC, no api_id needed: ? lists the demo accounts, n logs in";
+
+/// The demo number to suggest in the phone pane, with its code.
+pub fn demo_phone_hint() -> Option<String> {
+    let first = DEMO_ACCOUNTS.iter().find_map(|d| d.phone)?;
+    let two_step = DEMO_ACCOUNTS
+        .iter()
+        .find(|d| d.password.is_some())
+        .and_then(|d| d.phone);
+    let mut hint = format!(
+        "demo: +{first}, code {}",
+        sb::accounts::login_code_for(first)
+    );
+    if let Some(p) = two_step {
+        hint.push_str(&format!("; with 2FA: +{p}"));
+    }
+    Some(hint)
+}
+
+/// The sandbox's fixed code for a test number.
+pub fn demo_code_hint(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    sb::accounts::test_number_dc(&digits)?;
+    Some(format!(
+        "demo code: {}",
+        sb::accounts::login_code_for(&digits)
+    ))
+}
+
+/// The demo account's 2FA password, if this is one.
+pub fn demo_password_hint(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let account = DEMO_ACCOUNTS
+        .iter()
+        .find(|d| d.phone == Some(digits.as_str()))?;
+    Some(format!("demo password: {}", account.password?))
+}
+
+/// The demo bot's token.
+pub fn demo_bot_hint() -> Option<String> {
+    let token = DEMO_ACCOUNTS.iter().find_map(|d| d.bot_token)?;
+    Some(format!("demo token: {token}"))
+}
 
 /// The demo accounts as help lines (two per account): how to log in, and what it shows.
 pub fn demo_lines() -> Vec<String> {
@@ -67,7 +110,7 @@ fn sandbox_options(state_dir: PathBuf) -> (ConnectOptions, FreshSession) {
 }
 
 impl Backend {
-    pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Backend> {
+    pub async fn connect(global: &Settings) -> anyhow::Result<Backend> {
         let data_dir = SessionDir::resolve(None).root().to_path_buf();
         let sandbox_dir = || match &global.dir {
             Some(d) => SessionDir::new(d),
@@ -134,7 +177,7 @@ impl Backend {
     /// An in-process sandbox with the demo accounts, its state kept in the data folder so
     /// sessions made with it still work on the next run.
     async fn in_process(
-        global: &GlobalArgs,
+        global: &Settings,
         data_dir: &std::path::Path,
         notice: Option<String>,
     ) -> anyhow::Result<Backend> {

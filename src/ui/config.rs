@@ -6,6 +6,19 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+/// How the TUI was started (the CLI fills this from its global flags).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Session folder (default: `$TGSESS_DIR`, else the data folder).
+    pub dir: Option<PathBuf>,
+    /// An in-process sandbox DC with demo accounts.
+    pub sandbox: bool,
+    /// A running `tgsess sandbox serve` whose state is in this folder.
+    pub sandbox_state: Option<PathBuf>,
+    pub theme: Option<String>,
+    pub log_level: Option<String>,
+}
+
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct UiConfig {

@@ -1,6 +1,6 @@
 //! Effects are data returned by `update`; the runner performs each in its own tokio task,
 //! which sends exactly one `Msg` back. Tasks are grouped by pane, so closing a pane aborts
-//! its network work.
+//! its network work and ends the service's flow of the same id (its clients and locks).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,12 +10,12 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 use super::msg::{Msg, Outcome, ReqId};
-use super::service::{Account, AccountService, LoginId, LoginResult, TwoFaChange};
 use super::state::SessionRow;
 use crate::secret::SecretString;
 use crate::store::convert::{self, Overrides};
 use crate::store::dir::SessionDir;
 use crate::store::{self, Format, Session};
+use crate::telegram::{Account, AccountService, FlowId, LoginResult, PasswordChange};
 
 /// Where a new session goes: its name and format (`Format::Memory` keeps it in this process).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,49 +37,55 @@ pub enum Effect {
     },
     SendCode {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
         phone: String,
     },
     ResendCode {
         req: ReqId,
-        login: LoginId,
-        force_sms: bool,
+        login: FlowId,
     },
     SignIn {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
         code: SecretString,
     },
     SignUp {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
         first: String,
         last: String,
     },
     CheckPassword {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
         password: SecretString,
     },
     BotSignIn {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
         token: SecretString,
     },
     QrExport {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
     },
     QrWait {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
+    },
+    /// A forgotten 2FA password: ask for a recovery code by email.
+    RequestRecovery {
+        req: ReqId,
+        login: FlowId,
+    },
+    EnterRecoveryCode {
+        req: ReqId,
+        login: FlowId,
+        code: SecretString,
     },
     DemoScan {
         req: ReqId,
         url: SecretString,
-    },
-    EndLogin {
-        login: LoginId,
     },
     SaveLogin {
         req: ReqId,
@@ -92,13 +98,18 @@ pub enum Effect {
     },
     EditTwoFa {
         req: ReqId,
+        flow: FlowId,
         account: Box<Account>,
-        change: TwoFaChange,
+        change: PasswordChange,
     },
     ConfirmEmail {
         req: ReqId,
-        account: Box<Account>,
+        flow: FlowId,
         code: SecretString,
+    },
+    ResendEmail {
+        req: ReqId,
+        flow: FlowId,
     },
     LogOut {
         req: ReqId,
@@ -120,7 +131,7 @@ pub enum Effect {
     },
     Fork {
         req: ReqId,
-        login: LoginId,
+        login: FlowId,
         account: Box<Account>,
     },
     GetMe {
@@ -141,8 +152,9 @@ pub enum Effect {
         account: Box<Account>,
         format: Format,
     },
-    /// Abort every task the pane started.
-    CancelPane {
+    /// The pane closed: abort every task it started and end its flow in the service, which
+    /// drops the clients, connections and session locks kept for it.
+    ClosePane {
         pane: u64,
     },
     /// Terminal-level effects, done by the event loop itself.
@@ -164,11 +176,13 @@ impl Effect {
             Effect::QrExport { .. } => "QrExport",
             Effect::QrWait { .. } => "QrWait",
             Effect::DemoScan { .. } => "DemoScan",
-            Effect::EndLogin { .. } => "EndLogin",
+            Effect::RequestRecovery { .. } => "RequestRecovery",
+            Effect::EnterRecoveryCode { .. } => "EnterRecoveryCode",
             Effect::SaveLogin { .. } => "SaveLogin",
             Effect::PasswordInfo { .. } => "PasswordInfo",
             Effect::EditTwoFa { .. } => "EditTwoFa",
             Effect::ConfirmEmail { .. } => "ConfirmEmail",
+            Effect::ResendEmail { .. } => "ResendEmail",
             Effect::LogOut { .. } => "LogOut",
             Effect::Authorizations { .. } => "Authorizations",
             Effect::Terminate { .. } => "Terminate",
@@ -178,7 +192,7 @@ impl Effect {
             Effect::ReadImport { .. } => "ReadImport",
             Effect::SaveImport { .. } => "SaveImport",
             Effect::Export { .. } => "Export",
-            Effect::CancelPane { .. } => "CancelPane",
+            Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
         }
@@ -213,24 +227,20 @@ impl Runner {
         let dir = self.dir.clone();
         match effect {
             Effect::Clipboard(_) | Effect::Quit => return Some(effect),
-            Effect::CancelPane { pane } => {
+            Effect::ClosePane { pane } => {
                 for task in self.tasks.remove(&pane).unwrap_or_default() {
                     task.abort();
                 }
+                svc.end(pane);
             }
-            Effect::EndLogin { login } => svc.end_login(login),
             Effect::LoadSessions { req } => {
                 self.blocking(req, move || Outcome::Listed(list_rows(&dir)))
             }
             Effect::SendCode { req, login, phone } => self.spawn(req, async move {
                 Outcome::SentCode(svc.send_code(login, phone).await)
             }),
-            Effect::ResendCode {
-                req,
-                login,
-                force_sms,
-            } => self.spawn(req, async move {
-                Outcome::SentCode(svc.resend_code(login, force_sms).await)
+            Effect::ResendCode { req, login } => self.spawn(req, async move {
+                Outcome::SentCode(svc.resend_code(login).await)
             }),
             Effect::SignIn { req, login, code } => self.spawn(req, async move {
                 Outcome::SignIn(svc.sign_in(login, code).await)
@@ -265,6 +275,12 @@ impl Runner {
                     async move { Outcome::QrScanned(svc.qr_wait(login).await) },
                 )
             }
+            Effect::RequestRecovery { req, login } => self.spawn(req, async move {
+                Outcome::RecoverySent(svc.request_recovery(login).await)
+            }),
+            Effect::EnterRecoveryCode { req, login, code } => self.spawn(req, async move {
+                Outcome::LoggedIn(svc.enter_recovery_code(login, code).await)
+            }),
             Effect::DemoScan { req, url } => self.spawn(req, async move {
                 Outcome::DemoScanned(svc.demo_scan(url).await)
             }),
@@ -283,13 +299,17 @@ impl Runner {
             }),
             Effect::EditTwoFa {
                 req,
+                flow,
                 account,
                 change,
             } => self.spawn(req, async move {
-                Outcome::TwoFaEdited(svc.edit_2fa(*account, change).await)
+                Outcome::TwoFaEdited(svc.edit_2fa(flow, *account, change).await)
             }),
-            Effect::ConfirmEmail { req, account, code } => self.spawn(req, async move {
-                Outcome::EmailConfirmed(svc.confirm_email(*account, code).await)
+            Effect::ConfirmEmail { req, flow, code } => self.spawn(req, async move {
+                Outcome::TwoFaEdited(svc.confirm_email(flow, code).await)
+            }),
+            Effect::ResendEmail { req, flow } => self.spawn(req, async move {
+                Outcome::TwoFaEdited(svc.resend_email(flow).await)
             }),
             Effect::LogOut { req, account } => self.spawn(req, async move {
                 Outcome::LoggedOut(svc.log_out(*account).await)
@@ -307,11 +327,9 @@ impl Runner {
                 req,
                 account,
                 target,
-            } => self.spawn(req, async move {
-                match svc.copy_clone(*account).await {
-                    Ok(session) => save_async(dir, target, session).await,
-                    Err(e) => Outcome::Cloned(Err(e)),
-                }
+            } => self.blocking(req, move || {
+                // A copy needs no network: the same keys, written again.
+                Outcome::Saved(save(&dir, &target, &account.session))
             }),
             Effect::Fork {
                 req,
@@ -386,11 +404,6 @@ impl Runner {
             }
         }
     }
-}
-
-async fn save_async(dir: SessionDir, target: SaveTarget, session: Session) -> Outcome {
-    let joined = tokio::task::spawn_blocking(move || save(&dir, &target, &session)).await;
-    Outcome::Saved(joined.unwrap_or_else(|e| Err(format!("saving failed: {e}"))))
 }
 
 /// Reads the directory into list rows.

@@ -98,7 +98,7 @@ pub enum Action {
     OptionPrev,
     OptionNext,
     Resend,
-    ForceSms,
+    RecoverPassword,
     DemoScan,
     InvertQr,
     Yes,
@@ -138,7 +138,7 @@ impl Action {
         Action::OptionPrev,
         Action::OptionNext,
         Action::Resend,
-        Action::ForceSms,
+        Action::RecoverPassword,
         Action::DemoScan,
         Action::InvertQr,
         Action::Yes,
@@ -179,7 +179,6 @@ impl Action {
             Action::OptionPrev => "option_prev",
             Action::OptionNext => "option_next",
             Action::Resend => "resend",
-            Action::ForceSms => "force_sms",
             Action::DemoScan => "demo_scan",
             Action::InvertQr => "invert_qr",
             Action::Yes => "yes",
@@ -187,6 +186,7 @@ impl Action {
             Action::Copy => "copy",
             Action::Terminate => "terminate",
             Action::TerminateAll => "terminate_all",
+            Action::RecoverPassword => "recover_password",
         }
     }
 
@@ -221,7 +221,6 @@ impl Action {
             Action::OptionPrev => "previous choice",
             Action::OptionNext => "next choice",
             Action::Resend => "resend the code",
-            Action::ForceSms => "send the code by SMS",
             Action::DemoScan => "sandbox: let the demo phone scan the code",
             Action::InvertQr => "invert the QR colours",
             Action::Yes => "yes",
@@ -229,6 +228,7 @@ impl Action {
             Action::Copy => "copy to the clipboard (OSC 52, works over SSH)",
             Action::Terminate => "terminate the selected authorization",
             Action::TerminateAll => "terminate all other authorizations",
+            Action::RecoverPassword => "forgot the 2FA password: email a recovery code",
         }
     }
 
@@ -251,7 +251,6 @@ impl Action {
             Action::NextField => "next field",
             Action::OptionNext => "change",
             Action::Resend => "resend",
-            Action::ForceSms => "SMS",
             Action::DemoScan => "demo scan",
             Action::InvertQr => "invert",
             Action::Yes => "yes",
@@ -259,6 +258,7 @@ impl Action {
             Action::Copy => "copy",
             Action::Terminate => "terminate",
             Action::TerminateAll => "terminate all",
+            Action::RecoverPassword => "forgot it",
             Action::FocusDetail => "details",
             other => other.key(),
         }
@@ -407,6 +407,16 @@ fn b(keys: &[Key], action: Action, hint: bool) -> Binding {
 use KeyCode as K;
 
 fn defaults(ctx: Context) -> Vec<Binding> {
+    let mut table = context_defaults(ctx);
+    // Every pane scrolls when its text does not fit.
+    if !matches!(ctx, Context::List | Context::Filter) {
+        table.push(b(&[Key::plain(K::PageUp)], Action::PageUp, false));
+        table.push(b(&[Key::plain(K::PageDown)], Action::PageDown, false));
+    }
+    table
+}
+
+fn context_defaults(ctx: Context) -> Vec<Binding> {
     let up = [Key::plain(K::Up), Key::ch('k')];
     let down = [Key::plain(K::Down), Key::ch('j')];
     let ok = [Key::plain(K::Enter)];
@@ -481,6 +491,7 @@ fn defaults(ctx: Context) -> Vec<Binding> {
         ],
         Context::Form => vec![
             b(&ok, Action::Submit, true),
+            b(&[Key::ctrl('e')], Action::RecoverPassword, false),
             b(
                 &[Key::plain(K::Tab), Key::plain(K::Down)],
                 Action::NextField,
@@ -497,7 +508,6 @@ fn defaults(ctx: Context) -> Vec<Binding> {
         Context::Code => vec![
             b(&ok, Action::Submit, true),
             b(&[Key::ctrl('r')], Action::Resend, true),
-            b(&[Key::ctrl('s')], Action::ForceSms, true),
             b(&cancel, Action::Cancel, true),
             b(&[Key::ctrl('c')], Action::ForceQuit, false),
         ],

@@ -8,7 +8,6 @@ pub mod flows;
 pub mod keymap;
 pub mod logging;
 pub mod msg;
-pub mod service;
 pub mod state;
 pub mod terminal;
 pub mod text;
@@ -18,6 +17,7 @@ pub mod view;
 pub mod widgets;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream};
@@ -25,17 +25,17 @@ use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::cli::GlobalArgs;
 use crate::store::dir::SessionDir;
+use crate::telegram::AccountService;
 use backend::Backend;
+use config::Settings;
 use effects::{Effect, Runner};
 use keymap::Keymap;
 use msg::Msg;
-use service::AccountService;
 use state::{AppState, Mode, Notice};
 use theme::{ColorDepth, Theme};
 
-pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
+pub fn run(global: &Settings) -> anyhow::Result<i32> {
     let log_path = logging::init(global.log_level.as_deref());
     let (cfg, mut notices) = config::load();
     let cfg_dir = config::config_dir();
@@ -79,9 +79,10 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<i32> {
             demo_accounts: backend.demo_accounts.clone(),
             sandbox: backend.sandbox,
             api_missing: backend.api_missing.clone(),
+            banner: backend.notice.clone(),
         };
         let mut st = AppState::new(keymap, mode);
-        if let Some(n) = backend.notice.as_ref().or(notices.first()) {
+        if let Some(n) = notices.first() {
             st.notice = Some(Notice::warn(n.clone()));
         }
         let result = event_loop(st, theme, Arc::clone(&backend.service), backend.dir.clone()).await;
@@ -101,11 +102,17 @@ async fn event_loop(
 ) -> anyhow::Result<i32> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner::new(service, dir, tx);
-    let (mut term, _guard) = terminal::enter()?;
+    let lost = Arc::new(AtomicBool::new(false));
+    let (mut term, _guard) = terminal::enter_watched(Arc::clone(&lost))?;
     let start = Instant::now();
     let mut events = EventStream::new();
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    // A hung-up terminal ends the app even when SIGHUP never comes (ignored, or blocked).
+    let (hung_tx, mut hung_up) = tokio::sync::oneshot::channel::<()>();
+    terminal::watch_hangup(move || {
+        let _ = hung_tx.send(());
+    });
 
     let size = term.size()?;
     let mut pending = vec![Msg::Resize(size.width, size.height)];
@@ -138,6 +145,11 @@ async fn event_loop(
             break;
         }
         term.draw(|f| view::render(&st, &theme, f))?;
+        if lost.load(Ordering::SeqCst) {
+            tracing::info!("the terminal is gone (output failed); stopping");
+            exit_code = 129;
+            break;
+        }
 
         // A timer only while something counts down or spins; no fixed frame rate.
         let animating = st.animating();
@@ -159,11 +171,20 @@ async fn event_loop(
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     tracing::error!("terminal input failed: {e}");
-                    exit_code = 1;
+                    exit_code = if lost.load(Ordering::SeqCst) { 129 } else { 1 };
                     break;
                 }
-                None => break,
+                None => {
+                    tracing::info!("terminal input ended; stopping");
+                    exit_code = 129;
+                    break;
+                }
             },
+            _ = &mut hung_up => {
+                tracing::info!("the terminal hung up; stopping");
+                exit_code = 129;
+                break;
+            }
             Some(m) = rx.recv() => pending.push(m),
             _ = timer => {}
             _ = hangup.recv() => {

@@ -2,13 +2,12 @@
 
 use crossterm::event::KeyEvent;
 
-use super::service::{
-    Authorization, LoginOutcome, LoginResult, Me, PasswordInfo, QrToken, SentCode, ServiceError,
-    SignInOutcome, TwoFaOutcome,
-};
 use super::state::SessionRow;
 use crate::secret::SecretString;
-use crate::store::{Loaded, Session};
+use crate::store::Loaded;
+use crate::telegram::{
+    CodeSent, Device, Edit2faStep, LoginResult, LoginStep, Me, PasswordInfo, QrToken, TgError,
+};
 
 /// Which pane asked (0 is the app itself) and which of its requests this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,31 +28,31 @@ pub enum Msg {
     Done(ReqId, Outcome),
 }
 
-type R<T> = Result<T, ServiceError>;
+type R<T> = Result<T, TgError>;
 
 /// The result of one effect.
 #[derive(Debug)]
 pub enum Outcome {
     Listed(Result<Vec<SessionRow>, String>),
-    SentCode(R<SentCode>),
-    SignIn(R<SignInOutcome>),
+    SentCode(R<CodeSent>),
+    SignIn(R<LoginStep>),
     LoggedIn(R<LoginResult>),
     QrToken(R<QrToken>),
-    QrScanned(R<LoginOutcome>),
+    QrScanned(R<LoginStep>),
     DemoScanned(R<()>),
     PasswordInfo(R<PasswordInfo>),
-    TwoFaEdited(R<TwoFaOutcome>),
-    EmailConfirmed(R<()>),
+    TwoFaEdited(R<Edit2faStep>),
+    /// A recovery code was emailed for a forgotten password (the address pattern).
+    RecoverySent(R<String>),
     LoggedOut(R<()>),
-    Authorizations(R<Vec<Authorization>>),
+    Authorizations(R<Vec<Device>>),
     Terminated(R<()>),
     Me(R<Me>),
     /// A session written (or kept in memory): its new list row.
     Saved(Result<SessionRow, String>),
     Parsed(Result<Loaded, String>),
     Exported(Result<SecretString, String>),
-    Cloned(R<Session>),
-    Forked(R<LoginOutcome>),
+    Forked(R<LoginStep>),
 }
 
 impl Outcome {
@@ -72,7 +71,7 @@ impl Outcome {
             Outcome::DemoScanned(r) => err(r),
             Outcome::PasswordInfo(r) => err(r),
             Outcome::TwoFaEdited(r) => err(r),
-            Outcome::EmailConfirmed(r) => err(r),
+            Outcome::RecoverySent(r) => err(r),
             Outcome::LoggedOut(r) => err(r),
             Outcome::Authorizations(r) => err(r),
             Outcome::Terminated(r) => err(r),
@@ -80,7 +79,6 @@ impl Outcome {
             Outcome::Saved(r) => err(r),
             Outcome::Parsed(r) => err(r),
             Outcome::Exported(r) => err(r),
-            Outcome::Cloned(r) => err(r),
             Outcome::Forked(r) => err(r),
         }
     }

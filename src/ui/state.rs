@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use super::flows::Pane;
 use super::keymap::{Context, Keymap};
-use super::service::{Authorization, Me, PasswordInfo};
 use crate::store::dir::Listed;
 use crate::store::{BackendKind, Format, Loaded, Session};
+use crate::telegram::{Account, Device, Me, PasswordInfo};
 
 /// What the app knows about an account's standing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,8 +153,8 @@ impl SessionRow {
     }
 
     /// The account behind this row, for service calls (`None` if the file is unreadable).
-    pub fn as_account(&self) -> Option<super::service::Account> {
-        Some(super::service::Account {
+    pub fn as_account(&self) -> Option<Account> {
+        Some(Account {
             name: self.name.clone(),
             path: self.path.clone(),
             session: self.session.clone()?,
@@ -210,6 +210,12 @@ impl SessionRow {
         s.to_lowercase()
     }
 
+    /// The id of the home DC's auth key (rows with the same id are one authorization).
+    pub fn key_id(&self) -> Option<[u8; 8]> {
+        let key = self.session.as_ref()?.auth_key()?;
+        (!key.is_all_zero()).then(|| key.key_id())
+    }
+
     pub fn matches(&self, needle_lower: &str) -> bool {
         needle_lower.is_empty() || self.search.contains(needle_lower)
     }
@@ -221,7 +227,7 @@ pub struct Known {
     pub status: Option<Status>,
     pub me: Option<Me>,
     pub password: Option<PasswordInfo>,
-    pub authorizations: Option<Vec<Authorization>>,
+    pub authorizations: Option<Vec<Device>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,6 +332,8 @@ pub struct Mode {
     pub sandbox: bool,
     /// Set when no api_id/api_hash is configured: network panes explain this.
     pub api_missing: Option<String>,
+    /// Kept in the status line while no notice is shown (why this is the sandbox).
+    pub banner: Option<String>,
 }
 
 pub struct AppState {
@@ -345,12 +353,22 @@ pub struct AppState {
     pub filter_input: Option<tui_input::Input>,
     pub focus: Focus,
     pub detail_scroll: u16,
+    /// How far the details could scroll when last drawn.
+    pub detail_scroll_max: std::cell::Cell<u16>,
     pub modals: Vec<Box<dyn Pane>>,
+    /// How many rows hold each auth key (recomputed with the view).
+    pub key_counts: HashMap<[u8; 8], u32>,
+    /// (pane id, rows) the top pane is scrolled by PgUp/PgDn.
+    pub pane_scroll: (u64, u16),
+    /// How far the top pane could scroll when last drawn.
+    pub pane_scroll_max: std::cell::Cell<u16>,
     pub notice: Option<Notice>,
     pub keymap: Keymap,
     pub known: HashMap<String, Known>,
     pub mode: Mode,
     pub loading: bool,
+    /// A reload of the folder is in flight (its seq): answers of older loads are stale.
+    pub reloading: Option<u64>,
     pub quit: bool,
     next_pane: u64,
     pub(crate) app_seq: u64,
@@ -373,12 +391,17 @@ impl AppState {
             filter_input: None,
             focus: Focus::List,
             detail_scroll: 0,
+            detail_scroll_max: std::cell::Cell::new(0),
             modals: Vec::new(),
+            key_counts: HashMap::new(),
+            pane_scroll: (0, 0),
+            pane_scroll_max: std::cell::Cell::new(0),
             notice: None,
             keymap,
             known: HashMap::new(),
             mode,
             loading: true,
+            reloading: None,
             quit: false,
             next_pane: 1,
             app_seq: 0,
@@ -403,16 +426,29 @@ impl AppState {
             .unwrap_or(base)
     }
 
+    /// Whether another row holds the same auth key as `row`.
+    pub fn shares_key(&self, row: &SessionRow) -> bool {
+        row.key_id()
+            .is_some_and(|id| self.key_counts.get(&id).copied().unwrap_or(0) > 1)
+    }
+
+    /// The names of the other rows that hold `row`'s auth key.
+    pub fn key_sharers(&self, row: &SessionRow) -> Vec<String> {
+        let Some(id) = row.key_id().filter(|_| self.shares_key(row)) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .filter(|r| r.key() != row.key() && r.key_id() == Some(id))
+            .map(|r| r.name.clone())
+            .collect()
+    }
+
     /// The account name from the file, else from what a login or check learned.
     pub fn account_label(&self, row: &SessionRow) -> Option<String> {
         row.account().or_else(|| {
             let me = self.known.get(&row.key())?.me.as_ref()?;
-            let mut name = me.first_name.clone();
-            if let Some(l) = me.last_name.as_deref().filter(|l| !l.is_empty()) {
-                name.push(' ');
-                name.push_str(l);
-            }
-            Some(name)
+            Some(me.full_name()).filter(|n| !n.is_empty())
         })
     }
 
@@ -452,6 +488,8 @@ impl AppState {
         }
         self.rows = rows;
         self.loading = false;
+        // The old view indexes the old rows: the selection is found again by key below.
+        self.view.clear();
         self.rebuild_view();
         let target = select
             .and_then(|name| self.view.iter().position(|i| self.rows[*i].name == name))
@@ -479,11 +517,19 @@ impl AppState {
         if let Some(p) = self.view.iter().position(|i| self.rows[*i].name == name) {
             self.selected = p;
         }
+        self.detail_scroll = 0;
         self.scroll_to_selection();
     }
 
     /// Recomputes the filtered, sorted order (on filter, sort or data change; never per frame).
+    /// The selected session stays selected wherever it moves; if the filter hides it, the
+    /// selection falls back to its old position.
     pub fn rebuild_view(&mut self) {
+        let keep = self.selected_row().map(SessionRow::key);
+        self.key_counts.clear();
+        for id in self.rows.iter().filter_map(SessionRow::key_id) {
+            *self.key_counts.entry(id).or_default() += 1;
+        }
         let needle = self.filter.to_lowercase();
         let mut view: Vec<usize> = (0..self.rows.len())
             .filter(|i| self.rows[*i].matches(&needle))
@@ -494,7 +540,7 @@ impl AppState {
         view.sort_by(|a, b| {
             let (ra, rb) = (&rows[*a], &rows[*b]);
             let ord = match key {
-                SortKey::Name => ra.name.to_lowercase().cmp(&rb.name.to_lowercase()),
+                SortKey::Name => super::text::natural_cmp(&ra.name, &rb.name),
                 SortKey::Backend => ra.backend.name().cmp(rb.backend.name()),
                 SortKey::Format => ra.format_name().cmp(rb.format_name()),
                 SortKey::Account => ra.account().cmp(&rb.account()),
@@ -509,7 +555,10 @@ impl AppState {
             view.reverse();
         }
         self.view = view;
-        self.selected = self.selected.min(self.view.len().saturating_sub(1));
+        self.selected = keep
+            .and_then(|k| self.view.iter().position(|i| self.rows[*i].key() == k))
+            .unwrap_or(self.selected)
+            .min(self.view.len().saturating_sub(1));
         self.scroll_to_selection();
     }
 
@@ -527,6 +576,11 @@ impl AppState {
         }
         let max_offset = self.view.len().saturating_sub(cap);
         self.offset = self.offset.min(max_offset);
+    }
+
+    pub fn scroll_detail(&mut self, delta: i32) {
+        let max = i32::from(self.detail_scroll_max.get());
+        self.detail_scroll = (i32::from(self.detail_scroll) + delta).clamp(0, max) as u16;
     }
 
     pub fn move_selection(&mut self, delta: isize) {

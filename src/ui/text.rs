@@ -40,6 +40,88 @@ pub fn fit(s: &str, max: usize) -> String {
     out
 }
 
+/// Compares names as people read them: case-insensitive, and runs of digits by their value
+/// (`fresh-2` before `fresh-10`).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let take = |it: &mut std::iter::Peekable<std::str::Chars>| {
+                    let mut n = String::new();
+                    while let Some(c) = it.peek().copied().filter(char::is_ascii_digit) {
+                        n.push(c);
+                        it.next();
+                    }
+                    n
+                };
+                let (m, n) = (take(&mut x), take(&mut y));
+                let (m, n) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
+                let ord = m.len().cmp(&n.len()).then_with(|| m.cmp(n));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            (Some(c), Some(d)) => {
+                let ord = c.to_lowercase().cmp(d.to_lowercase());
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
+/// Cuts `s` to at most `max` columns by taking out its middle ("session…-copy").
+pub fn truncate_middle(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max < 3 {
+        return truncate(s, max);
+    }
+    let keep = max - 1;
+    let tail_w = keep / 2;
+    let head_w = keep - tail_w;
+    let mut head = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > head_w {
+            break;
+        }
+        head.push(c);
+        used += w;
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > tail_w {
+            break;
+        }
+        tail.push(c);
+        used += w;
+    }
+    head.push('…');
+    head.extend(tail.into_iter().rev());
+    head
+}
+
+/// `truncate_middle`, then pads with spaces to exactly `max` columns.
+pub fn fit_middle(s: &str, max: usize) -> String {
+    let mut out = truncate_middle(s, max);
+    let w = width(&out);
+    out.extend(std::iter::repeat_n(' ', max.saturating_sub(w)));
+    out
+}
+
 /// Right-aligns `s` in `max` columns (numbers).
 pub fn fit_right(s: &str, max: usize) -> String {
     let t = truncate(s, max);
@@ -71,6 +153,35 @@ pub fn utc_date(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_naturally() {
+        let mut names = vec!["fresh-10", "Fresh-2", "fresh-1", "alpha", "fresh-02b"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            ["alpha", "fresh-1", "Fresh-2", "fresh-02b", "fresh-10"]
+        );
+    }
+
+    #[test]
+    fn middle_truncation_keeps_both_ends() {
+        assert_eq!(truncate_middle("session-1-copy", 11), "sessi…-copy");
+        assert_ne!(
+            truncate_middle("session-1-copy", 11),
+            truncate_middle("session-1-fork", 11)
+        );
+        assert_eq!(truncate_middle("short", 11), "short");
+        assert_eq!(width(&truncate_middle("日本語のアカウント", 9)), 9);
+        assert_eq!(fit_middle("abc", 5), "abc  ");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(clean("line\nbreak"), "line\\nbreak");
+        assert_eq!(clean("plain ä"), "plain ä");
+    }
 
     #[test]
     fn truncation_counts_display_columns() {

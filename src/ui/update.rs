@@ -17,6 +17,7 @@ pub fn init(st: &mut AppState) -> Vec<Effect> {
 
 fn load(st: &mut AppState) -> Effect {
     st.app_seq += 1;
+    st.reloading = Some(st.app_seq);
     Effect::LoadSessions {
         req: ReqId {
             pane: 0,
@@ -81,6 +82,16 @@ fn key(st: &mut AppState, ev: KeyEvent) -> Vec<Effect> {
             rows: &st.rows,
             mode: &st.mode,
         };
+        if let Some(delta) = pane_scroll(st, action) {
+            let now = if st.pane_scroll.0 == id {
+                st.pane_scroll.1
+            } else {
+                0
+            };
+            let max = st.pane_scroll_max.get();
+            st.pane_scroll = (id, now.saturating_add_signed(delta).min(max));
+            return Vec::new();
+        }
         let top = st.modals.last_mut().expect("checked");
         let cmds = match action {
             Some(a) => top.on_action(a, &cx),
@@ -94,6 +105,19 @@ fn key(st: &mut AppState, ev: KeyEvent) -> Vec<Effect> {
     match action {
         Some(a) => list_action(st, a),
         None => Vec::new(),
+    }
+}
+
+/// PgUp/PgDn scroll the top pane by most of its height (Up/Down by a row in help).
+fn pane_scroll(st: &AppState, action: Option<Action>) -> Option<i16> {
+    let page = (st.size.1 / 2).max(1) as i16;
+    let help = st.context() == super::keymap::Context::Help;
+    match action? {
+        Action::PageUp => Some(-page),
+        Action::PageDown => Some(page),
+        Action::Up if help => Some(-1),
+        Action::Down if help => Some(1),
+        _ => None,
     }
 }
 
@@ -111,8 +135,6 @@ fn filter_key(st: &mut AppState, action: Option<Action>, ev: &KeyEvent) -> Vec<E
             if let Some(req) = to_input_request(&Event::Key(*ev)) {
                 input.handle(req);
                 st.filter = input.value().to_string();
-                st.selected = 0;
-                st.offset = 0;
                 st.rebuild_view();
             }
         }
@@ -136,8 +158,13 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
     let page = st.list_capacity().max(1) as isize;
     let detail = st.focus == Focus::Detail;
     match action {
-        Action::Up if detail => st.detail_scroll = st.detail_scroll.saturating_sub(1),
-        Action::Down if detail => st.detail_scroll += 1,
+        // With the details focused, the moving keys scroll them (never past their end).
+        Action::Up if detail => st.scroll_detail(-1),
+        Action::Down if detail => st.scroll_detail(1),
+        Action::PageUp if detail => st.scroll_detail(-(page as i32)),
+        Action::PageDown if detail => st.scroll_detail(page as i32),
+        Action::Top if detail => st.detail_scroll = 0,
+        Action::Bottom if detail => st.scroll_detail(i32::from(u16::MAX)),
         Action::Up => st.move_selection(-1),
         Action::Down => st.move_selection(1),
         Action::PageUp => st.move_selection(-page),
@@ -230,6 +257,12 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
         )));
         return Vec::new();
     }
+    if action == Action::TwoFa && st.kind_label(&row) == "bot" {
+        st.notice = Some(Notice::info(
+            "bots have no two-step verification (their token is their only secret)",
+        ));
+        return Vec::new();
+    }
     let id = st.next_pane_id();
     let now = st.now;
     let opened: Option<(Box<dyn Pane>, Vec<Cmd>)> = match action {
@@ -237,7 +270,7 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
         Action::Clone => flows::clone::ClonePane::new(id, &row, &st.rows)
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
-        Action::Logout => flows::logout::LogoutPane::new(id, &row)
+        Action::Logout => flows::logout::LogoutPane::new(id, &row, st.key_sharers(&row))
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
         Action::TwoFa => flows::two_fa::TwoFaPane::open(id, &row, now)
             .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c)),
@@ -254,8 +287,14 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
 fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
     if req.pane == 0 {
         match outcome {
-            Outcome::Listed(Ok(rows)) => st.set_rows(rows, None),
+            // Only the newest reload counts: an older answer would undo a newer one.
+            Outcome::Listed(_) if st.reloading != Some(req.seq) => {}
+            Outcome::Listed(Ok(rows)) => {
+                st.reloading = None;
+                st.set_rows(rows, None);
+            }
             Outcome::Listed(Err(e)) => {
+                st.reloading = None;
                 st.loading = false;
                 st.notice = Some(Notice::error(format!("cannot list sessions: {e}")));
             }
@@ -270,15 +309,11 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
                         known.status = Some(Status::Authorized);
                         known.me = Some(me);
                     }
-                    Err(e)
-                        if e.is("AUTH_KEY_UNREGISTERED")
-                            || e.is("SESSION_REVOKED")
-                            || e.is("USER_DEACTIVATED") =>
-                    {
+                    Err(e) if flows::is_logged_out(&e) => {
                         known.status = Some(Status::LoggedOut);
-                        st.notice = Some(Notice::warn(e.advice()));
+                        st.notice = Some(Notice::warn(flows::advice(&e)));
                     }
-                    Err(e) => st.notice = Some(Notice::error(e.advice())),
+                    Err(e) => st.notice = Some(Notice::error(flows::advice(&e))),
                 }
                 st.rebuild_view();
             }
@@ -307,13 +342,15 @@ fn apply(st: &mut AppState, id: u64, cmds: Vec<Cmd>) -> Vec<Effect> {
             Cmd::Run(e) => fx.push(e),
             Cmd::Close => {
                 if let Some(pos) = st.modals.iter().position(|m| m.id() == id) {
-                    let mut pane = st.modals.remove(pos);
-                    fx.push(Effect::CancelPane { pane: id });
-                    fx.extend(pane.on_close());
+                    st.modals.remove(pos);
+                    fx.push(Effect::ClosePane { pane: id });
                 }
             }
             Cmd::Replace(new) => {
                 if let Some(pos) = st.modals.iter().position(|m| m.id() == id) {
+                    if new.id() != id {
+                        fx.push(Effect::ClosePane { pane: id });
+                    }
                     st.modals[pos] = new;
                 }
             }
@@ -369,16 +406,10 @@ mod tests {
             matches!(&fx[..], [Effect::SendCode { phone, .. }] if phone == "+15550001"),
             "{fx:?}"
         );
-        // Esc closes the pane, cancels its tasks and forgets the login.
+        // Esc closes the pane, cancels its tasks and ends its login.
         let fx = update(&mut st, press(KeyCode::Esc));
         assert!(st.modals.is_empty());
-        assert!(
-            matches!(
-                &fx[..],
-                [Effect::CancelPane { .. }, Effect::EndLogin { .. }]
-            ),
-            "{fx:?}"
-        );
+        assert!(matches!(&fx[..], [Effect::ClosePane { .. }]), "{fx:?}");
     }
 
     #[test]
@@ -416,10 +447,36 @@ mod tests {
         update(&mut st, press(KeyCode::Enter));
         assert!(st.filter_input.is_none());
         assert_eq!(st.filter, "s002");
+        // Reversing the order moves the selected session, and the selection goes with it.
+        assert_eq!(st.selected_row().unwrap().name, "s0020");
         update(&mut st, press(KeyCode::Char('r')));
-        assert_eq!(st.selected_row().unwrap().name, "s0029");
+        assert_eq!(st.selected_row().unwrap().name, "s0020");
+        assert_eq!(st.selected, 9);
         update(&mut st, press(KeyCode::Char('s')));
         assert_eq!(st.sort, SortKey::Backend);
+        assert_eq!(st.selected_row().unwrap().name, "s0020");
+    }
+
+    #[test]
+    fn the_selection_follows_its_session_through_filter_and_reload() {
+        let mut st = state_with(30);
+        for _ in 0..5 {
+            update(&mut st, press(KeyCode::Char('j')));
+        }
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
+        // A filter that keeps it keeps it selected; clearing the filter too.
+        update(&mut st, press(KeyCode::Char('/')));
+        update(&mut st, press(KeyCode::Char('0')));
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
+        update(&mut st, press(KeyCode::Esc));
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
+        // A reload in another order (fewer rows, the selected one elsewhere).
+        let rows: Vec<SessionRow> = (3..30)
+            .rev()
+            .map(|i| SessionRow::memory(&format!("s{i:04}"), Session::new(1)))
+            .collect();
+        st.set_rows(rows, None);
+        assert_eq!(st.selected_row().unwrap().name, "s0005");
     }
 
     #[test]

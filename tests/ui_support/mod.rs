@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod fake;
+pub mod pty;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +16,14 @@ use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use fake::{Fake, FakeService};
 use tgsess::secret::AuthKey;
 use tgsess::store::dir::SessionDir;
 use tgsess::store::{Format, Loaded, PyrogramStringLayout, SelfUser, Session};
+use tgsess::telegram::AccountService;
 use tgsess::ui::effects::{Effect, Runner};
 use tgsess::ui::keymap::Keymap;
 use tgsess::ui::msg::Msg;
-use tgsess::ui::service::AccountService;
-use tgsess::ui::service::fake::{Fake, FakeService};
 use tgsess::ui::state::{AppState, Mode, SessionRow};
 use tgsess::ui::theme::{ColorDepth, Theme};
 use tgsess::ui::update::update;
@@ -178,6 +181,7 @@ pub fn mode() -> Mode {
         demo_accounts: Vec::new(),
         sandbox: false,
         api_missing: None,
+        banner: None,
     }
 }
 
@@ -285,9 +289,10 @@ impl Harness {
         self.send(Msg::Tick(ms));
     }
 
-    /// Feeds results back until `pred` holds; fails after a 5 s deadline.
+    /// Feeds results back until `pred` holds; fails after a generous deadline (debug-build
+    /// crypto against the sandbox is slow on a loaded machine).
     pub async fn until(&mut self, what: &str, pred: impl Fn(&AppState) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while !pred(&self.st) {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(msg)) => self.send(msg),

@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
+use crate::telegram::{Account, Device};
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::{Account, Authorization};
 use crate::ui::state::{Notice, SessionRow};
 use crate::ui::text;
 use crate::ui::theme::Role;
@@ -25,7 +25,7 @@ pub struct AuthsPane {
     account: Account,
     row_key: String,
     who: String,
-    list: Option<Vec<Authorization>>,
+    list: Option<Vec<Device>>,
     at: usize,
     confirm: Option<Pending>,
     reqs: Requests,
@@ -161,9 +161,15 @@ impl Pane for AuthsPane {
                     let this = if a.current { " (this session)" } else { "" };
                     let row = format!(
                         "{marker}{} · {} · {}{this}",
-                        text::truncate(&text::clean(&format!("{} {}", a.device, a.platform)), 24),
-                        text::truncate(&text::clean(&a.app), 22),
-                        text::utc_date(a.date_active),
+                        text::truncate(
+                            &text::clean(&format!("{} {}", a.device_model, a.platform)),
+                            24
+                        ),
+                        text::truncate(
+                            &text::clean(&format!("{} {}", a.app_name, a.app_version)),
+                            22
+                        ),
+                        text::utc_date(i64::from(a.date_active)),
                     );
                     let style = if i == self.at {
                         v.theme.style(Role::Selected)
@@ -189,8 +195,18 @@ impl Pane for AuthsPane {
             )),
             None => {}
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "waiting for Telegram", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Other authorizations", 76, lines, None, v);
+        modal::draw_pane(
+            f,
+            area,
+            "Other authorizations",
+            76,
+            lines,
+            body_len,
+            None,
+            v,
+        );
     }
 }

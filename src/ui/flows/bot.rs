@@ -93,10 +93,6 @@ impl Pane for BotPane {
         }
     }
 
-    fn on_close(&mut self) -> Vec<Effect> {
-        vec![Effect::EndLogin { login: self.id }]
-    }
-
     fn busy(&self) -> bool {
         self.reqs.busy()
     }
@@ -116,12 +112,14 @@ impl Pane for BotPane {
                 v,
             ),
             modal::plain("The token from @BotFather, like 123456:ABC-DEF…", v),
-            modal::plain("", v),
         ];
+        lines.extend(super::phone::demo(v, crate::ui::backend::demo_bot_hint()));
+        lines.push(modal::plain("", v));
         let (mut fl, cursor) = modal::form_lines(&self.token, v, lines.len() as u16);
         lines.append(&mut fl);
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "signing in", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Log in as a bot", 66, lines, cursor, v);
+        modal::draw_pane(f, area, "Log in as a bot", 66, lines, body_len, cursor, v);
     }
 }

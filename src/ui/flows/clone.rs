@@ -9,10 +9,10 @@ use super::{
     Cmd, Cx, Pane, PaneError, Requests, STORAGE_CHOICES, ViewCx, check_new_name, on_saved,
     save_login, storage_label,
 };
+use crate::telegram::{Account, LoginStep};
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::{Account, LoginOutcome};
 use crate::ui::state::SessionRow;
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
@@ -180,29 +180,21 @@ impl Pane for ClonePane {
         let target = self.target.clone();
         match (outcome, target) {
             (Outcome::Saved(result), _) => on_saved(result, &mut self.error),
-            (Outcome::Forked(Ok(LoginOutcome::Done(result))), Some(t)) => {
+            (Outcome::Forked(Ok(LoginStep::Done(result))), Some(t)) => {
                 vec![save_login(&mut self.reqs, cx.now, *result, &t)]
             }
             (Outcome::LoggedIn(Ok(result)), Some(t)) => {
                 vec![save_login(&mut self.reqs, cx.now, result, &t)]
             }
-            (Outcome::Forked(Ok(LoginOutcome::PasswordRequired { hint })), _) => {
+            (Outcome::Forked(Ok(LoginStep::PasswordRequired { hint })), _) => {
                 self.password = Some((Form::new(vec![Field::secret("Password")]), hint));
                 Vec::new()
             }
-            (Outcome::Cloned(Err(e)) | Outcome::Forked(Err(e)) | Outcome::LoggedIn(Err(e)), _) => {
+            (Outcome::Forked(Err(e)) | Outcome::LoggedIn(Err(e)), _) => {
                 self.error = Some(PaneError::service(&e, cx.now));
                 Vec::new()
             }
             _ => Vec::new(),
-        }
-    }
-
-    fn on_close(&mut self) -> Vec<Effect> {
-        if self.fork {
-            vec![Effect::EndLogin { login: self.id }]
-        } else {
-            Vec::new()
         }
     }
 
@@ -230,9 +222,10 @@ impl Pane for ClonePane {
             ];
             let (mut fl, cursor) = modal::form_lines(form, v, lines.len() as u16);
             lines.append(&mut fl);
+            let body_len = lines.len();
             lines.extend(modal::busy_line(&self.reqs, "checking", v));
             lines.extend(modal::error_line(&self.error, v));
-            modal::draw_pane(f, area, "Clone a session", 70, lines, cursor, v);
+            modal::draw_pane(f, area, "Clone a session", 70, lines, body_len, cursor, v);
             return;
         }
         let mode = if self.fork {
@@ -282,12 +275,13 @@ impl Pane for ClonePane {
                 v,
             ));
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(
             &self.reqs,
             if self.fork { "forking" } else { "copying" },
             v,
         ));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Clone a session", 70, lines, cursor, v);
+        modal::draw_pane(f, area, "Clone a session", 70, lines, body_len, cursor, v);
     }
 }

@@ -7,10 +7,10 @@ use ratatui::layout::Rect;
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
 use crate::secret::SecretString;
 use crate::store::{Format, PyrogramStringLayout};
+use crate::telegram::Account;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::Account;
 use crate::ui::state::{Notice, SessionRow};
 use crate::ui::view::modal;
 
@@ -124,6 +124,8 @@ impl Pane for ExportPane {
 
     fn render(&self, f: &mut Frame, area: Rect, v: &ViewCx) {
         let mut lines = vec![modal::muted(crate::ui::text::clean(&self.who), v)];
+        // What to do next stays pinned under a long string.
+        let mut keys = Vec::new();
         match &self.shown {
             None => {
                 lines.push(modal::choice_line(
@@ -141,7 +143,7 @@ impl Pane for ExportPane {
                     "Anyone who sees it can read and send messages as you.",
                     v,
                 ));
-                lines.push(modal::plain("y / Enter: reveal it    Esc: cancel", v));
+                keys.push(modal::plain("y / Enter: reveal it    Esc: cancel", v));
             }
             Some(s) => {
                 lines.push(modal::plain(
@@ -152,15 +154,16 @@ impl Pane for ExportPane {
                     s.reveal().to_string(),
                     v.theme.style(crate::ui::theme::Role::Input),
                 ));
-                lines.push(modal::plain("", v));
-                lines.push(modal::muted(
+                keys.push(modal::muted(
                     "c: copy (OSC 52)    Esc: close and forget it",
                     v,
                 ));
             }
         }
+        let body_len = lines.len();
+        lines.append(&mut keys);
         lines.extend(modal::busy_line(&self.reqs, "encoding", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Export / reveal", 76, lines, None, v);
+        modal::draw_pane(f, area, "Export / reveal", 76, lines, body_len, None, v);
     }
 }

@@ -3,7 +3,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use super::{Cmd, Cx, Pane, ViewCx};
 use crate::ui::keymap::{Action, Context, Keymap};
@@ -13,14 +12,15 @@ use crate::ui::text;
 use crate::ui::theme::Role;
 use crate::ui::view::modal;
 
+const TITLE: &str = "Help: keys (↑↓ PgUp/PgDn scroll, Esc close)";
+
 pub struct HelpPane {
     id: u64,
-    scroll: usize,
 }
 
 impl HelpPane {
     pub fn new(id: u64) -> HelpPane {
-        HelpPane { id, scroll: 0 }
+        HelpPane { id }
     }
 }
 
@@ -79,8 +79,6 @@ impl Pane for HelpPane {
 
     fn on_action(&mut self, action: Action, _cx: &Cx) -> Vec<Cmd> {
         match action {
-            Action::Up => self.scroll = self.scroll.saturating_sub(1),
-            Action::Down => self.scroll += 1,
             Action::Cancel => return vec![Cmd::Close],
             Action::ForceQuit => return vec![Cmd::Quit],
             _ => {}
@@ -98,23 +96,8 @@ impl Pane for HelpPane {
 
     fn render(&self, f: &mut Frame, area: Rect, v: &ViewCx) {
         let lines = help_lines(v.keymap, v.mode, v);
-        let w = area.width.saturating_sub(4).min(78);
-        let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-        let rect = modal::centered(area, w, h);
-        let inner = modal::draw_box(f, rect, "Help: keys (↑↓ scroll, Esc close)", v);
-        let max_scroll = lines.len().saturating_sub(inner.height as usize);
-        let scroll = self.scroll.min(max_scroll);
-        let inner = Rect::new(
-            inner.x + 1,
-            inner.y,
-            inner.width.saturating_sub(2),
-            inner.height,
-        );
-        let visible: Vec<Line> = lines
-            .into_iter()
-            .skip(scroll)
-            .take(inner.height as usize)
-            .collect();
-        f.render_widget(Paragraph::new(visible), inner);
+        let body_len = lines.len();
+        let w = area.width.saturating_sub(4).min(100);
+        modal::draw_pane(f, area, TITLE, w, lines, body_len, None, v);
     }
 }

@@ -27,6 +27,8 @@ pub struct ImportPane {
     storage: usize,
     reqs: Requests,
     error: Option<PaneError>,
+    /// Sessions already holding the imported key.
+    already: Vec<String>,
 }
 
 fn source_form(from_file: bool) -> Form {
@@ -53,6 +55,7 @@ impl ImportPane {
             storage: 0,
             reqs: Requests::new(id),
             error: None,
+            already: Vec::new(),
         }
     }
 }
@@ -166,12 +169,23 @@ impl Pane for ImportPane {
         }
     }
 
-    fn on_outcome(&mut self, seq: u64, outcome: Outcome, _cx: &Cx) -> Vec<Cmd> {
+    fn on_outcome(&mut self, seq: u64, outcome: Outcome, cx: &Cx) -> Vec<Cmd> {
         if !self.reqs.take(seq) {
             return Vec::new();
         }
         match outcome {
             Outcome::Parsed(Ok(loaded)) => {
+                let id = loaded
+                    .session
+                    .auth_key()
+                    .filter(|k| !k.is_all_zero())
+                    .map(|k| k.key_id());
+                self.already = cx
+                    .rows
+                    .iter()
+                    .filter(|r| id.is_some() && r.key_id() == id)
+                    .map(|r| r.name.clone())
+                    .collect();
                 self.storage = STORAGE_CHOICES
                     .iter()
                     .position(|c| c.family() == loaded.format.family())
@@ -241,6 +255,21 @@ impl Pane for ImportPane {
                     ),
                     v,
                 ));
+                if !self.already.is_empty() {
+                    let names: Vec<String> = self
+                        .already
+                        .iter()
+                        .map(|n| format!("'{}'", crate::ui::text::clean(n)))
+                        .collect();
+                    lines.push(modal::warn(
+                        format!(
+                            "This key is already in {}: both would be one authorization \
+                             (logging out one ends both).",
+                            names.join(", ")
+                        ),
+                        v,
+                    ));
+                }
                 lines.push(modal::plain("", v));
                 let (mut fl, c) = modal::form_lines(&self.name, v, lines.len() as u16);
                 cursor = c;
@@ -256,8 +285,9 @@ impl Pane for ImportPane {
         if self.focus != 1 {
             cursor = None;
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "reading", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Import a session", 72, lines, cursor, v);
+        modal::draw_pane(f, area, "Import a session", 72, lines, body_len, cursor, v);
     }
 }

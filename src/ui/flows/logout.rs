@@ -4,10 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
+use crate::telegram::Account;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::Account;
 use crate::ui::state::{Notice, SessionRow, Status};
 use crate::ui::view::modal;
 
@@ -16,17 +16,20 @@ pub struct LogoutPane {
     account: Account,
     row_key: String,
     who: String,
+    /// Other sessions with the same auth key: they die with it.
+    sharers: Vec<String>,
     reqs: Requests,
     error: Option<PaneError>,
 }
 
 impl LogoutPane {
-    pub fn new(id: u64, row: &SessionRow) -> Option<LogoutPane> {
+    pub fn new(id: u64, row: &SessionRow, sharers: Vec<String>) -> Option<LogoutPane> {
         Some(LogoutPane {
             id,
             account: row.as_account()?,
             row_key: row.key(),
             who: row.describe_account(),
+            sharers,
             reqs: Requests::new(id),
             error: None,
         })
@@ -102,11 +105,31 @@ impl Pane for LogoutPane {
                 "Telegram ends this authorization; the file stays, with a dead key.",
                 v,
             ),
-            modal::plain("", v),
-            modal::warn("y: log out    n / Esc: keep it", v),
         ];
+        if !self.sharers.is_empty() {
+            let names: Vec<String> = self
+                .sharers
+                .iter()
+                .map(|n| format!("'{}'", crate::ui::text::clean(n)))
+                .collect();
+            lines.push(modal::warn(
+                format!(
+                    "The same key is in {}: {} logged out with it.",
+                    names.join(", "),
+                    if names.len() == 1 {
+                        "it is"
+                    } else {
+                        "they are"
+                    }
+                ),
+                v,
+            ));
+        }
+        lines.push(modal::plain("", v));
+        lines.push(modal::warn("y: log out    n / Esc: keep it", v));
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "logging out", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Log out", 72, lines, None, v);
+        modal::draw_pane(f, area, "Log out", 72, lines, body_len, None, v);
     }
 }

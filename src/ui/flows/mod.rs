@@ -22,10 +22,10 @@ use ratatui::layout::Rect;
 use super::effects::{Effect, SaveTarget};
 use super::keymap::{Action, Context, Keymap};
 use super::msg::{Outcome, ReqId};
-use super::service::ServiceError;
 use super::state::{Known, Mode, Notice, SessionRow};
 use super::theme::Theme;
 use crate::store::Format;
+use crate::telegram::{LoginResult, TgError};
 
 /// What a pane asks the app to do. Short-lived and moved once, so the large `Saved` variant
 /// is not boxed.
@@ -59,6 +59,10 @@ pub struct ViewCx<'a> {
     pub keymap: &'a Keymap,
     pub now: u64,
     pub mode: &'a Mode,
+    /// Rows the top pane is scrolled down (PgDn); the pane clamps it.
+    pub scroll: u16,
+    /// Set by the pane while drawing: how far it can scroll, so PgDn stops there.
+    pub scroll_max: &'a std::cell::Cell<u16>,
 }
 
 pub trait Pane: Send {
@@ -75,10 +79,6 @@ pub trait Pane: Send {
     fn on_outcome(&mut self, seq: u64, outcome: Outcome, cx: &Cx) -> Vec<Cmd>;
     /// The clock moved (QR refresh).
     fn on_tick(&mut self, _cx: &Cx) -> Vec<Cmd> {
-        Vec::new()
-    }
-    /// Effects to run when the pane closes (e.g. forget the login client).
-    fn on_close(&mut self) -> Vec<Effect> {
         Vec::new()
     }
     /// Waiting for the answer to a request (the spinner shows).
@@ -143,25 +143,26 @@ impl Requests {
     }
 }
 
-/// An error shown in the pane that caused it; a flood wait counts down.
+/// An error shown in the pane that caused it; a wait (flood wait, resend timeout) counts down.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaneError {
     pub text: String,
-    /// For FLOOD_WAIT: when retrying is allowed (ms on the app clock).
+    /// When retrying is allowed (ms on the app clock).
     pub until: Option<u64>,
+    /// The text already says what is waited for ("you can ask for a new code"): the
+    /// countdown reads "… in 20 s", not "…: retry in 20 s".
+    phrase: bool,
 }
 
 impl PaneError {
-    pub fn service(e: &ServiceError, now: u64) -> PaneError {
+    pub fn service(e: &TgError, now: u64) -> PaneError {
         match e {
-            ServiceError::FloodWait { seconds } => PaneError {
+            TgError::FloodWait { seconds } => PaneError {
                 text: "flood wait".into(),
                 until: Some(now + u64::from(*seconds) * 1000),
+                phrase: false,
             },
-            other => PaneError {
-                text: other.advice(),
-                until: None,
-            },
+            other => PaneError::text(advice(other)),
         }
     }
 
@@ -169,28 +170,74 @@ impl PaneError {
         PaneError {
             text: text.into(),
             until: None,
+            phrase: false,
+        }
+    }
+
+    /// "error: {text} in 20 s", counting down to "error: {text} now".
+    pub fn wait(text: impl Into<String>, until: u64) -> PaneError {
+        PaneError {
+            text: text.into(),
+            until: Some(until),
+            phrase: true,
         }
     }
 
     /// The line to show: "error: flood wait: retry in 37 s".
     pub fn line(&self, now: u64) -> String {
-        match self.until {
-            Some(until) if until > now => {
+        match (self.until, self.phrase) {
+            (Some(until), false) if until > now => {
                 format!(
                     "error: {}: retry in {} s",
                     self.text,
                     (until - now).div_ceil(1000)
                 )
             }
-            Some(_) => format!("error: {}: you can retry now", self.text),
-            None => format!("error: {}", self.text),
+            (Some(until), true) if until > now => {
+                format!("error: {} in {} s", self.text, (until - now).div_ceil(1000))
+            }
+            (Some(_), false) => format!("error: {}: you can retry now", self.text),
+            (Some(_), true) => format!("error: {} now", self.text),
+            (None, _) => format!("error: {}", self.text),
         }
     }
 
     /// Whether a flood wait still blocks a retry.
     pub fn blocks(&self, now: u64) -> bool {
-        self.until.is_some_and(|u| u > now)
+        // A flood wait blocks any retry; a resend countdown only blocks the resend.
+        !self.phrase && self.until.is_some_and(|u| u > now)
     }
+}
+
+/// What to tell the user about an error of the account layer, and what to do about it.
+pub fn advice(e: &TgError) -> String {
+    match e {
+        TgError::InvalidCode => "wrong code; check it and try again".into(),
+        TgError::CodeExpired => "the code expired; press Ctrl-R for a new one".into(),
+        TgError::PhoneInvalid => "not a valid phone number (use +country code)".into(),
+        TgError::InvalidPassword => "wrong password; try again".into(),
+        TgError::AccessTokenInvalid => "the bot token is not valid".into(),
+        TgError::FirstNameInvalid => "the first name is not accepted".into(),
+        TgError::NotAuthorized => "this session is logged out on Telegram's side".into(),
+        TgError::Rpc { name, .. } => match name.as_str() {
+            "EMAIL_CODE_INVALID" | "CODE_INVALID" => "wrong email code; try again".into(),
+            "EMAIL_INVALID" => "the email address is not accepted".into(),
+            "SESSION_REVOKED" | "USER_DEACTIVATED" => {
+                "this session is logged out on Telegram's side".into()
+            }
+            "FRESH_RESET_AUTHORISATION_FORBIDDEN" => {
+                "this session is too new to terminate others (Telegram allows it after 24 h)".into()
+            }
+            _ => format!("Telegram said {name}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Whether `e` says the session's key no longer works.
+pub fn is_logged_out(e: &TgError) -> bool {
+    matches!(e, TgError::NotAuthorized)
+        || matches!(e, TgError::Rpc { name, .. } if name == "SESSION_REVOKED" || name == "USER_DEACTIVATED")
 }
 
 /// Where a new session can be stored, in chooser order.
@@ -232,12 +279,7 @@ pub fn check_new_name(name: &str, rows: &[SessionRow]) -> Result<(), String> {
 }
 
 /// Common finish of every login: the result goes to the store, then the pane closes.
-pub fn save_login(
-    reqs: &mut Requests,
-    now: u64,
-    result: super::service::LoginResult,
-    target: &SaveTarget,
-) -> Cmd {
+pub fn save_login(reqs: &mut Requests, now: u64, result: LoginResult, target: &SaveTarget) -> Cmd {
     Cmd::Run(Effect::SaveLogin {
         req: reqs.start(now),
         result: Box::new(result),
@@ -280,7 +322,7 @@ mod tests {
 
     #[test]
     fn flood_wait_counts_down() {
-        let e = PaneError::service(&ServiceError::FloodWait { seconds: 37 }, 1_000);
+        let e = PaneError::service(&TgError::FloodWait { seconds: 37 }, 1_000);
         assert_eq!(e.line(1_000), "error: flood wait: retry in 37 s");
         assert_eq!(e.line(11_000), "error: flood wait: retry in 27 s");
         assert!(e.blocks(37_999));

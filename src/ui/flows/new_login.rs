@@ -176,9 +176,10 @@ impl Pane for NewLoginPane {
             "↑↓ choose a line, ←→ change it, Enter to continue",
             v,
         ));
+        let body_len = lines.len();
         if let Some(l) = modal::error_line(&self.error, v) {
             lines.push(l);
         }
-        modal::draw_pane(f, area, "New login", 66, lines, cursor, v);
+        modal::draw_pane(f, area, "New login", 66, lines, body_len, cursor, v);
     }
 }

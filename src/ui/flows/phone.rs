@@ -6,10 +6,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx, on_saved, save_login};
+use crate::telegram::{CodeSent, LoginStep};
+use crate::ui::backend;
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::{SentCode, SignInOutcome};
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
 
@@ -19,6 +20,8 @@ pub enum Step {
     Code,
     SignUp,
     Password,
+    /// A forgotten password: the code Telegram emailed to the recovery address.
+    Recovery,
 }
 
 pub struct PhonePane {
@@ -30,7 +33,10 @@ pub struct PhonePane {
     code: Form,
     names: Form,
     password: Form,
-    sent: Option<SentCode>,
+    recovery: Form,
+    /// Where the recovery code went (`a***@b.c`).
+    recovery_to: String,
+    sent: Option<CodeSent>,
     resend_at: u64,
     hint: Option<String>,
     error: Option<PaneError>,
@@ -45,9 +51,11 @@ impl PhonePane {
             reqs: Requests::new(id),
             step: Step::Phone,
             phone: Form::new(vec![Field::text("Phone number")]),
-            code: Form::new(vec![Field::secret("Code")]),
+            code: Form::new(vec![Field::code("Code")]),
             names: Form::new(vec![Field::text("First name"), Field::text("Last name")]),
             password: Form::new(vec![Field::secret("Password")]),
+            recovery: Form::new(vec![Field::code("Recovery code")]),
+            recovery_to: String::new(),
             sent: None,
             resend_at: 0,
             hint: None,
@@ -62,6 +70,7 @@ impl PhonePane {
             Step::Code => &mut self.code,
             Step::SignUp => &mut self.names,
             Step::Password => &mut self.password,
+            Step::Recovery => &mut self.recovery,
         }
     }
 
@@ -114,31 +123,41 @@ impl PhonePane {
                 login,
                 password: self.password.secret(0),
             },
+            Step::Recovery => {
+                if self.recovery.value(0).trim().is_empty() {
+                    self.error = Some(PaneError::text("type the code from the email"));
+                    return Vec::new();
+                }
+                Effect::EnterRecoveryCode {
+                    req: self.reqs.start(now),
+                    login,
+                    code: crate::secret::SecretString::new(self.recovery.value(0).trim()),
+                }
+            }
         };
         vec![Cmd::Run(effect)]
     }
 
-    fn resend(&mut self, now: u64, force_sms: bool) -> Vec<Cmd> {
+    fn resend(&mut self, now: u64) -> Vec<Cmd> {
         if self.step != Step::Code || self.reqs.busy() {
             return Vec::new();
         }
         if now < self.resend_at {
-            self.error = Some(PaneError::text(format!(
-                "you can ask for a new code in {} s",
-                (self.resend_at - now).div_ceil(1000)
-            )));
+            self.error = Some(PaneError::wait(
+                "you can ask for a new code",
+                self.resend_at,
+            ));
             return Vec::new();
         }
         self.error = None;
         vec![Cmd::Run(Effect::ResendCode {
             req: self.reqs.start(now),
             login: self.id,
-            force_sms,
         })]
     }
 
-    fn code_sent(&mut self, sent: SentCode, now: u64) {
-        self.resend_at = now + u64::from(sent.timeout_secs.unwrap_or(0)) * 1000;
+    fn code_sent(&mut self, sent: CodeSent, now: u64) {
+        self.resend_at = now + u64::from(sent.timeout.unwrap_or(0)) * 1000;
         self.sent = Some(sent);
         self.step = Step::Code;
     }
@@ -155,6 +174,7 @@ impl Pane for PhonePane {
             Step::Code => "code",
             Step::SignUp => "sign_up",
             Step::Password => "password",
+            Step::Recovery => "recovery",
         };
         format!("phone/{s}")
     }
@@ -180,8 +200,15 @@ impl Pane for PhonePane {
                 self.form().prev();
                 Vec::new()
             }
-            Action::Resend => self.resend(cx.now, false),
-            Action::ForceSms => self.resend(cx.now, true),
+            // Telegram picks the next delivery (often SMS); there is no separate "force SMS".
+            Action::Resend => self.resend(cx.now),
+            Action::RecoverPassword if self.step == Step::Password && !self.reqs.busy() => {
+                self.error = None;
+                vec![Cmd::Run(Effect::RequestRecovery {
+                    req: self.reqs.start(cx.now),
+                    login: self.id,
+                })]
+            }
             _ => Vec::new(),
         }
     }
@@ -202,7 +229,7 @@ impl Pane for PhonePane {
         let now = cx.now;
         match outcome {
             Outcome::SentCode(Ok(sent)) => self.code_sent(sent, now),
-            Outcome::SignIn(Ok(SignInOutcome::Done(result))) => {
+            Outcome::SignIn(Ok(LoginStep::Done(result))) => {
                 self.saving = true;
                 return vec![save_login(&mut self.reqs, now, *result, &self.target)];
             }
@@ -210,14 +237,21 @@ impl Pane for PhonePane {
                 self.saving = true;
                 return vec![save_login(&mut self.reqs, now, result, &self.target)];
             }
-            Outcome::SignIn(Ok(SignInOutcome::SignUpRequired { .. })) => {
+            Outcome::SignIn(Ok(LoginStep::SignUpRequired)) => {
                 self.step = Step::SignUp;
             }
-            Outcome::SignIn(Ok(SignInOutcome::PasswordRequired { hint })) => {
+            Outcome::SignIn(Ok(LoginStep::PasswordRequired { hint })) => {
                 self.hint = hint;
                 self.step = Step::Password;
             }
-            Outcome::SentCode(Err(e)) | Outcome::SignIn(Err(e)) | Outcome::LoggedIn(Err(e)) => {
+            Outcome::RecoverySent(Ok(pattern)) => {
+                self.recovery_to = pattern;
+                self.step = Step::Recovery;
+            }
+            Outcome::SentCode(Err(e))
+            | Outcome::SignIn(Err(e))
+            | Outcome::LoggedIn(Err(e))
+            | Outcome::RecoverySent(Err(e)) => {
                 self.error = Some(PaneError::service(&e, now));
             }
             Outcome::Saved(result) => {
@@ -227,10 +261,6 @@ impl Pane for PhonePane {
             _ => {}
         }
         Vec::new()
-    }
-
-    fn on_close(&mut self) -> Vec<Effect> {
-        vec![Effect::EndLogin { login: self.id }]
     }
 
     fn busy(&self) -> bool {
@@ -258,6 +288,7 @@ impl Pane for PhonePane {
                     "Your phone number, in international format (+44…).",
                     v,
                 ));
+                lines.extend(demo(v, backend::demo_phone_hint()));
             }
             Step::Code => {
                 if let Some(sent) = &self.sent {
@@ -279,12 +310,10 @@ impl Pane for PhonePane {
                             v,
                         ));
                     } else {
-                        lines.push(modal::muted(
-                            format!("Ctrl-R resends ({next}); Ctrl-S asks for SMS."),
-                            v,
-                        ));
+                        lines.push(modal::muted(format!("Ctrl-R resends ({next})."), v));
                     }
                 }
+                lines.extend(demo(v, backend::demo_code_hint(self.phone.value(0))));
             }
             Step::SignUp => {
                 lines.push(modal::plain(
@@ -302,6 +331,26 @@ impl Pane for PhonePane {
                     format!("Hint: {}", crate::ui::text::clean(&hint)),
                     v,
                 ));
+                lines.extend(demo(v, backend::demo_password_hint(self.phone.value(0))));
+                if let Some(key) = v.keymap.key_for(Context::Form, Action::RecoverPassword) {
+                    lines.push(modal::muted(
+                        format!("Forgot it? {key} emails a recovery code."),
+                        v,
+                    ));
+                }
+            }
+            Step::Recovery => {
+                lines.push(modal::plain(
+                    format!(
+                        "A recovery code was sent to {}.",
+                        crate::ui::text::clean(&self.recovery_to)
+                    ),
+                    v,
+                ));
+                lines.push(modal::warn(
+                    "Entering it logs in and turns two-step verification off.",
+                    v,
+                ));
             }
         }
         lines.push(modal::plain("", v));
@@ -310,9 +359,11 @@ impl Pane for PhonePane {
             Step::Code => &self.code,
             Step::SignUp => &self.names,
             Step::Password => &self.password,
+            Step::Recovery => &self.recovery,
         };
         let (mut fl, cursor) = modal::form_lines(form, v, lines.len() as u16);
         lines.append(&mut fl);
+        let body_len = lines.len();
         lines.extend(modal::busy_line(
             &self.reqs,
             if self.saving {
@@ -323,6 +374,21 @@ impl Pane for PhonePane {
             v,
         ));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Log in with a phone number", 70, lines, cursor, v);
+        modal::draw_pane(
+            f,
+            area,
+            "Log in with a phone number",
+            70,
+            lines,
+            body_len,
+            cursor,
+            v,
+        );
     }
+}
+
+/// In sandbox mode, what to type (the demo accounts' numbers, codes and passwords).
+pub fn demo(v: &ViewCx, hint: Option<String>) -> Option<ratatui::text::Line<'static>> {
+    hint.filter(|_| v.mode.sandbox)
+        .map(|h| modal::styled(h, v, crate::ui::theme::Role::Ok))
 }

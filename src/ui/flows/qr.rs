@@ -8,10 +8,10 @@ use ratatui::text::Line;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx, on_saved, save_login};
 use crate::secret::SecretString;
+use crate::telegram::LoginStep;
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::LoginOutcome;
 use crate::ui::theme::Role;
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
@@ -200,10 +200,10 @@ impl Pane for QrPane {
         if self.waiting_scan == Some(seq) {
             self.waiting_scan = None;
             return match outcome {
-                Outcome::QrScanned(Ok(LoginOutcome::Done(result))) => {
+                Outcome::QrScanned(Ok(LoginStep::Done(result))) => {
                     vec![save_login(&mut self.reqs, now, *result, &self.target)]
                 }
-                Outcome::QrScanned(Ok(LoginOutcome::PasswordRequired { hint })) => {
+                Outcome::QrScanned(Ok(LoginStep::PasswordRequired { hint })) => {
                     self.password_step = true;
                     self.hint = hint;
                     Vec::new()
@@ -271,10 +271,6 @@ impl Pane for QrPane {
         Vec::new()
     }
 
-    fn on_close(&mut self) -> Vec<Effect> {
-        vec![Effect::EndLogin { login: self.id }]
-    }
-
     fn busy(&self) -> bool {
         self.reqs.busy()
     }
@@ -302,15 +298,17 @@ impl Pane for QrPane {
             ];
             let (mut fl, cursor) = modal::form_lines(&self.password, v, lines.len() as u16);
             lines.append(&mut fl);
+            let body_len = lines.len();
             lines.extend(modal::busy_line(&self.reqs, "checking", v));
             lines.extend(modal::error_line(&self.error, v));
-            modal::draw_pane(f, area, title, 70, lines, cursor, v);
+            modal::draw_pane(f, area, title, 70, lines, body_len, cursor, v);
             return;
         }
         let Some(token) = &self.token else {
             let mut lines = vec![modal::plain("Asking Telegram for a login token…", v)];
+            let body_len = lines.len();
             lines.extend(modal::error_line(&self.error, v));
-            modal::draw_pane(f, area, title, 60, lines, None, v);
+            modal::draw_pane(f, area, title, 60, lines, body_len, None, v);
             return;
         };
         let secs_left = token.expires_at.saturating_sub(v.now).div_ceil(1000);
@@ -359,8 +357,9 @@ impl Pane for QrPane {
                         v,
                     ),
                 ];
+                let body_len = lines.len();
                 lines.extend(modal::error_line(&self.error, v));
-                modal::draw_pane(f, area, title, area.width, lines, None, v);
+                modal::draw_pane(f, area, title, area.width, lines, body_len, None, v);
                 return;
             }
         };

@@ -67,6 +67,7 @@ impl Pane for QuitPane {
             modal::plain("", v),
             modal::plain("y: quit anyway    n / Esc: stay", v),
         ];
-        modal::draw_pane(f, area, "Quit?", 70, lines, None, v);
+        let body_len = lines.len();
+        modal::draw_pane(f, area, "Quit?", 70, lines, body_len, None, v);
     }
 }

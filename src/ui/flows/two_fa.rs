@@ -1,5 +1,7 @@
-//! Two-step verification editor: enable, change, disable (with a confirmation naming the
-//! account), hint, and a recovery email with its code step.
+//! Two-step verification editor: enable, change (the password, or only the hint), disable
+//! (with a confirmation naming the account), and a recovery email with its code step (resend
+//! with Ctrl-R). The email edit waits in the service under this pane's id; closing the pane
+//! ends it, which frees the session.
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -7,10 +9,10 @@ use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
 use crate::secret::SecretString;
+use crate::telegram::{Account, Edit2faStep, PasswordChange, PasswordInfo};
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
-use crate::ui::service::{Account, PasswordInfo, TwoFaChange, TwoFaOutcome};
 use crate::ui::state::{Notice, SessionRow};
 use crate::ui::view::modal;
 use crate::ui::widgets::masked_input::{Field, Form};
@@ -52,6 +54,8 @@ pub struct TwoFaPane {
     info: Option<PasswordInfo>,
     form: Form,
     error: Option<PaneError>,
+    /// The recovery email of the change in flight (named in the code step).
+    email: Option<String>,
 }
 
 impl TwoFaPane {
@@ -67,6 +71,7 @@ impl TwoFaPane {
             info: None,
             form: Form::default(),
             error: None,
+            email: None,
         };
         let cmd = Cmd::Run(Effect::PasswordInfo {
             req: pane.reqs.start(now),
@@ -103,13 +108,15 @@ impl TwoFaPane {
         self.step = Step::Form(edit);
     }
 
-    fn change_for(&self, edit: Edit) -> Result<TwoFaChange, String> {
+    fn change_for(&self, edit: Edit) -> Result<PasswordChange, String> {
         let f = &self.form;
-        let hint = self
-            .info
-            .as_ref()
-            .and_then(|i| i.hint.clone())
-            .unwrap_or_default();
+        let hint = self.info.as_ref().and_then(|i| i.hint.clone());
+        let current = || -> Result<SecretString, String> {
+            if f.value(0).is_empty() {
+                return Err("type the current password".into());
+            }
+            Ok(f.secret(0))
+        };
         let new_pair = |a: usize, b: usize| -> Result<SecretString, String> {
             if f.value(a).is_empty() {
                 return Err("type the new password".into());
@@ -119,42 +126,54 @@ impl TwoFaPane {
             }
             Ok(f.secret(a))
         };
+        let text = |i: usize| Some(f.value(i).trim().to_string()).filter(|t| !t.is_empty());
         Ok(match edit {
-            Edit::Enable => TwoFaChange {
-                current: None,
-                new: Some(new_pair(0, 1)?),
-                hint: f.value(2).to_string(),
-                email: Some(f.value(3).trim().to_string()).filter(|e| !e.is_empty()),
+            Edit::Enable => PasswordChange::Enable {
+                new: new_pair(0, 1)?,
+                hint: text(2),
+                email: text(3),
             },
-            Edit::Change => TwoFaChange {
-                current: Some(f.secret(0)),
-                new: Some(new_pair(1, 2)?),
-                hint: f.value(3).to_string(),
-                email: None,
-            },
-            Edit::SetEmail => {
-                if f.value(1).trim().is_empty() {
-                    return Err("type the recovery email".into());
-                }
-                TwoFaChange {
-                    current: Some(f.secret(0)),
-                    new: Some(f.secret(0)),
-                    hint,
-                    email: Some(f.value(1).trim().to_string()),
+            Edit::Change => {
+                let current = current()?;
+                // Both new fields empty: only the hint changes, the password stays.
+                let new = if f.value(1).is_empty() && f.value(2).is_empty() {
+                    current.clone()
+                } else {
+                    new_pair(1, 2)?
+                };
+                PasswordChange::Change {
+                    current,
+                    new,
+                    hint: text(3),
+                    email: None,
                 }
             }
-            Edit::Disable => TwoFaChange {
-                current: Some(f.secret(0)),
-                new: None,
-                hint: String::new(),
-                email: None,
+            Edit::SetEmail => {
+                let current = current()?;
+                let email = text(1).ok_or("type the recovery email")?;
+                PasswordChange::Change {
+                    new: current.clone(),
+                    current,
+                    hint,
+                    email: Some(email),
+                }
+            }
+            Edit::Disable => PasswordChange::Disable {
+                current: current()?,
             },
         })
     }
 
-    fn send(&mut self, change: TwoFaChange, now: u64) -> Vec<Cmd> {
+    fn send(&mut self, change: PasswordChange, now: u64) -> Vec<Cmd> {
+        self.email = match &change {
+            PasswordChange::Enable { email, .. } | PasswordChange::Change { email, .. } => {
+                email.clone()
+            }
+            PasswordChange::Disable { .. } => None,
+        };
         vec![Cmd::Run(Effect::EditTwoFa {
             req: self.reqs.start(now),
+            flow: self.id,
             account: Box::new(self.account.clone()),
             change,
         })]
@@ -189,6 +208,7 @@ impl Pane for TwoFaPane {
         match self.step {
             Step::Loading | Step::Menu { .. } => Context::Chooser,
             Step::ConfirmDisable => Context::Confirm,
+            Step::EmailCode { .. } => Context::Code,
             _ => Context::Form,
         }
     }
@@ -238,10 +258,24 @@ impl Pane for TwoFaPane {
             }
             (Step::ConfirmDisable, Action::No) => self.step = Step::Form(Edit::Disable),
             (Step::EmailCode { .. }, Action::Submit) => {
+                if self.form.value(0).trim().is_empty() {
+                    self.error = Some(PaneError::text(
+                        "type the code from the email (Ctrl-R sends it again)",
+                    ));
+                    return Vec::new();
+                }
+                self.error = None;
                 return vec![Cmd::Run(Effect::ConfirmEmail {
                     req: self.reqs.start(cx.now),
-                    account: Box::new(self.account.clone()),
-                    code: self.form.secret(0),
+                    flow: self.id,
+                    code: SecretString::new(self.form.value(0).trim()),
+                })];
+            }
+            (Step::EmailCode { .. }, Action::Resend) => {
+                self.error = None;
+                return vec![Cmd::Run(Effect::ResendEmail {
+                    req: self.reqs.start(cx.now),
+                    flow: self.id,
                 })];
             }
             _ => {}
@@ -279,22 +313,27 @@ impl Pane for TwoFaPane {
                     Box::new(move |k| k.password = Some(learned)),
                 )];
             }
-            Outcome::TwoFaEdited(Ok(TwoFaOutcome::Done)) => {
+            Outcome::TwoFaEdited(Ok(Edit2faStep::Done)) => {
                 let text = match self.step {
                     Step::Form(Edit::Disable) => "two-step verification is off",
                     Step::Form(Edit::Enable) => "two-step verification is on",
+                    Step::EmailCode { .. } => "recovery email confirmed",
                     _ => "two-step verification updated",
                 };
                 return self.finished(text);
             }
-            Outcome::TwoFaEdited(Ok(TwoFaOutcome::EmailCodeSent { pattern })) => {
-                self.form = Form::new(vec![Field::secret("Email code")]);
-                self.step = Step::EmailCode { pattern };
+            Outcome::TwoFaEdited(Ok(Edit2faStep::EmailCode(prompt))) => {
+                if !matches!(self.step, Step::EmailCode { .. }) {
+                    // Codes are shown as typed, as the official apps do.
+                    self.form = Form::new(vec![Field::code("Email code")]);
+                    let pattern = self.email.clone().unwrap_or_else(|| "your email".into());
+                    self.step = Step::EmailCode { pattern };
+                }
+                if let Some(e) = prompt.error {
+                    self.error = Some(PaneError::service(&e, cx.now));
+                }
             }
-            Outcome::EmailConfirmed(Ok(())) => return self.finished("recovery email confirmed"),
-            Outcome::PasswordInfo(Err(e))
-            | Outcome::TwoFaEdited(Err(e))
-            | Outcome::EmailConfirmed(Err(e)) => {
+            Outcome::PasswordInfo(Err(e)) | Outcome::TwoFaEdited(Err(e)) => {
                 self.error = Some(PaneError::service(&e, cx.now));
             }
             _ => {}
@@ -351,6 +390,12 @@ impl Pane for TwoFaPane {
             }
             Step::Form(edit) => {
                 lines.push(modal::plain(edit.label(), v));
+                if *edit == Edit::Change {
+                    lines.push(modal::muted(
+                        "Leave the new password empty to change only the hint.",
+                        v,
+                    ));
+                }
                 let (mut fl, c) = modal::form_lines(&self.form, v, lines.len() as u16);
                 cursor = c;
                 lines.append(&mut fl);
@@ -375,8 +420,18 @@ impl Pane for TwoFaPane {
                 lines.append(&mut fl);
             }
         }
+        let body_len = lines.len();
         lines.extend(modal::busy_line(&self.reqs, "waiting for Telegram", v));
         lines.extend(modal::error_line(&self.error, v));
-        modal::draw_pane(f, area, "Two-step verification", 72, lines, cursor, v);
+        modal::draw_pane(
+            f,
+            area,
+            "Two-step verification",
+            72,
+            lines,
+            body_len,
+            cursor,
+            v,
+        );
     }
 }

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 use serde_json::Value;
 
 use crate::store::Loaded;
@@ -50,6 +50,21 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
     ];
     let status = st.status(row);
     out.push(kv("status", status.label().into(), Role::Base));
+    let sharers = st.key_sharers(row);
+    if !sharers.is_empty() {
+        let names: Vec<String> = sharers
+            .iter()
+            .map(|n| format!("'{}'", text::clean(n)))
+            .collect();
+        out.push(kv(
+            "shared key",
+            format!(
+                "also in {}: one authorization, used from both",
+                names.join(", ")
+            ),
+            Role::Warn,
+        ));
+    }
     if let Some(err) = &row.error {
         out.push(Line::styled(
             format!("error: {}", text::clean(err)),
@@ -118,9 +133,9 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
                 out.push(Line::styled(
                     format!(
                         "  {} · {} · {}",
-                        text::clean(&a.device),
-                        text::clean(&a.app),
-                        text::utc_date(a.date_active)
+                        text::clean(&a.device_model),
+                        text::clean(&format!("{} {}", a.app_name, a.app_version)),
+                        text::utc_date(i64::from(a.date_active))
                     ),
                     v.theme.style(Role::Muted),
                 ));
@@ -143,6 +158,12 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
     };
     let block = Block::bordered()
         .border_style(v.theme.style(border))
+        // Without colours, focus shows as a thick border.
+        .border_type(if v.theme.no_color && border == Role::BorderFocused {
+            ratatui::widgets::BorderType::Thick
+        } else {
+            ratatui::widgets::BorderType::Plain
+        })
         .title(Span::styled(" Details ", v.theme.style(Role::Title)));
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -152,10 +173,11 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
         inner.width.saturating_sub(1),
         inner.height,
     );
+    let (rows, _) = crate::ui::view::wrap::wrap(lines(st, v), inner.width, None);
+    let max = (rows.len() as u16).saturating_sub(inner.height);
+    st.detail_scroll_max.set(max);
     f.render_widget(
-        Paragraph::new(lines(st, v))
-            .wrap(Wrap { trim: false })
-            .scroll((st.detail_scroll, 0)),
+        Paragraph::new(rows).scroll((st.detail_scroll.min(max), 0)),
         inner,
     );
 }

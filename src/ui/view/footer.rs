@@ -54,16 +54,62 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, status: Rect, hint_area:
     } else if let Some(why) = &st.mode.api_missing {
         let msg = text::truncate(&format!(" {why}"), status.width as usize);
         f.render_widget(Paragraph::new(msg).style(v.theme.style(Role::Warn)), status);
+    } else if let Some(banner) = &st.mode.banner {
+        let msg = text::truncate(&format!(" {banner}"), status.width as usize);
+        f.render_widget(
+            Paragraph::new(msg).style(v.theme.style(Role::Muted)),
+            status,
+        );
     }
-    let mut spans = Vec::new();
-    let mut used = 0usize;
-    for (key, label) in hints(&st.keymap, st.context()) {
-        let piece = format!(" {key} {label} ");
-        let w = text::width(&piece) + 1;
-        if used + w > hint_area.width as usize {
-            break;
+    let line = hint_line(
+        &hints(&st.keymap, st.context()),
+        hint_area.width as usize,
+        v,
+    );
+    f.render_widget(Paragraph::new(line), hint_area);
+}
+
+fn piece_width(key: &str, label: &str) -> usize {
+    text::width(&format!(" {key} {label} ")) + 1
+}
+
+/// The hints that fit in `width`. When some do not, the help key moves to the end as
+/// "? more", so the line never just stops.
+fn hint_line(all: &[(String, &'static str)], width: usize, v: &ViewCx) -> Line<'static> {
+    let total: usize = all.iter().map(|(k, l)| piece_width(k, l)).sum();
+    let help = all
+        .iter()
+        .find(|(_, l)| *l == Action::Help.hint())
+        .map(|(k, _)| k.clone());
+    let (shown, more): (Vec<&(String, &str)>, Option<String>) = match help {
+        Some(key) if total > width => {
+            let room = width.saturating_sub(piece_width(&key, "more"));
+            let mut used = 0;
+            let fit = all
+                .iter()
+                .filter(|(_, l)| *l != Action::Help.hint())
+                .take_while(|(k, l)| {
+                    used += piece_width(k, l);
+                    used <= room
+                })
+                .collect();
+            (fit, Some(key))
         }
-        used += w;
+        _ => {
+            let mut used = 0;
+            let fit = all
+                .iter()
+                .take_while(|(k, l)| {
+                    used += piece_width(k, l);
+                    used <= width
+                })
+                .collect();
+            (fit, None)
+        }
+    };
+    let mut spans = Vec::new();
+    let more = more.map(|k| (k, "more"));
+    for (key, label) in shown.into_iter().map(|(k, l)| (k.clone(), *l)).chain(more) {
         spans.push(Span::styled(
             format!(" {key}"),
             v.theme.style(Role::KeyHint),
@@ -74,5 +120,5 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, status: Rect, hint_area:
         ));
         spans.push(Span::raw(" "));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), hint_area);
+    Line::from(spans)
 }

@@ -98,6 +98,7 @@ fn cell_text(st: &AppState, row: &SessionRow, col: Col) -> String {
     let dash = || "-".to_string();
     match col {
         Col::Name => text::clean(&row.name),
+
         Col::Account => {
             let mut s = st
                 .account_label(row)
@@ -137,6 +138,12 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
     };
     let block = Block::bordered()
         .border_style(v.theme.style(border))
+        // Without colours, focus shows as a thick border.
+        .border_type(if v.theme.no_color && border == Role::BorderFocused {
+            ratatui::widgets::BorderType::Thick
+        } else {
+            ratatui::widgets::BorderType::Plain
+        })
         .title(Span::styled(" Sessions ", v.theme.style(Role::Title)));
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -193,7 +200,13 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
         };
         let line_area = Rect::new(rows_area.x, y, rows_area.width, 1);
         buf.set_style(line_area, base);
-        let marker = if selected { "▶ " } else { "  " };
+        // "=": another row holds the same auth key (one authorization, two files).
+        let marker = match (selected, st.shares_key(row)) {
+            (true, true) => "▶=",
+            (true, false) => "▶ ",
+            (false, true) => " =",
+            (false, false) => "  ",
+        };
         buf.set_stringn(rows_area.x, y, marker, MARKER, base);
         let mut x = rows_area.x + MARKER as u16;
         for (col, w) in &cols {
@@ -209,6 +222,10 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
             };
             let shown = if matches!(col, Col::UserId | Col::Dc) {
                 text::fit_right(&content, *w)
+            } else if *col == Col::Name {
+                // Names differ at the end as often as at the start (session-1-copy,
+                // session-1-fork): keep both ends.
+                text::fit_middle(&content, *w)
             } else {
                 text::fit(&content, *w)
             };

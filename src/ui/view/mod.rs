@@ -5,6 +5,7 @@ pub mod footer;
 pub mod layout;
 pub mod list;
 pub mod modal;
+pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
@@ -32,18 +33,34 @@ pub fn render(st: &AppState, theme: &Theme, f: &mut Frame) {
         );
         return;
     };
+    let unscrolled = std::cell::Cell::new(0);
     let v = ViewCx {
         theme,
         keymap: &st.keymap,
         now: st.now,
         mode: &st.mode,
+        scroll: 0,
+        scroll_max: &unscrolled,
     };
     header(st, &v, f, a.header);
     list::render(st, &v, f, a.list);
     detail::render(st, &v, f, a.detail);
     footer::render(st, &v, f, a.status, a.hints);
+    let top = st.modals.last().map(|m| m.id());
     for pane in &st.modals {
-        pane.render(f, area, &v);
+        let (scroll, scroll_max) = match top {
+            Some(id) if id == pane.id() && st.pane_scroll.0 == id => {
+                (st.pane_scroll.1, &st.pane_scroll_max)
+            }
+            Some(id) if id == pane.id() => (0, &st.pane_scroll_max),
+            _ => (0, &unscrolled),
+        };
+        let pv = ViewCx {
+            scroll,
+            scroll_max,
+            ..v
+        };
+        pane.render(f, area, &pv);
     }
 }
 

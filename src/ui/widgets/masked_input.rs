@@ -1,5 +1,6 @@
-//! Text fields over `tui-input`. A secret field shows one `•` per character, debug-prints as
-//! `<redacted>`, and clears its value and yank buffer when dropped or cleared.
+//! Text fields over `tui-input`. A secret field shows one `•` per character; a code field
+//! (login and email codes) shows what was typed, as the official apps do. Both debug-print as
+//! `<redacted>` and clear their value and yank buffer when dropped or cleared.
 
 use std::fmt;
 
@@ -11,7 +12,10 @@ use crate::secret::SecretString;
 
 pub struct Field {
     pub label: &'static str,
+    /// Masked on screen.
     pub secret: bool,
+    /// Never in debug output (secrets and codes).
+    redacted: bool,
     input: Input,
 }
 
@@ -20,6 +24,7 @@ impl Field {
         Field {
             label,
             secret: false,
+            redacted: false,
             input: Input::default(),
         }
     }
@@ -28,6 +33,17 @@ impl Field {
         Field {
             label,
             secret: true,
+            redacted: true,
+            input: Input::default(),
+        }
+    }
+
+    /// A one-time code: shown, so that a typo can be seen, but kept out of debug output.
+    pub fn code(label: &'static str) -> Field {
+        Field {
+            label,
+            secret: false,
+            redacted: true,
             input: Input::default(),
         }
     }
@@ -95,7 +111,7 @@ impl Drop for Field {
 
 impl fmt::Debug for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.secret {
+        if self.redacted {
             write!(f, "Field({}: <redacted>)", self.label)
         } else {
             write!(f, "Field({}: {:?})", self.label, self.input.value())
@@ -174,6 +190,16 @@ mod tests {
         // The yank buffer went too: Ctrl-Y brings nothing back.
         f.handle_key(&KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL));
         assert_eq!(f.value(), "");
+    }
+
+    #[test]
+    fn codes_are_shown_but_redacted() {
+        let mut f = Field::code("Code");
+        for c in "22222".chars() {
+            f.handle_key(&key(c));
+        }
+        assert_eq!(f.shown(), "22222");
+        assert!(!format!("{f:?}").contains("22222"));
     }
 
     #[test]

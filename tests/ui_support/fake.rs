@@ -1,15 +1,22 @@
 //! A scripted, in-memory stand-in for Telegram: a few users and bots, one valid code, and
 //! injectable failures (FLOOD_WAIT, any RPC error) and holds (a call that never answers, to
-//! test cancellation). Used by the UI tests; it never touches the network.
+//! test cancellation). Used by the UI tests; it never touches the network. It speaks the
+//! account layer's own types (`tgsess::telegram`), as the real service does.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use super::*;
-use crate::secret::AuthKey;
-use crate::store::SelfUser;
+use tgsess::secret::{AuthKey, SecretString};
+use tgsess::store::{SelfUser, Session};
+use tgsess::telegram::service::Fut;
+use tgsess::telegram::{
+    Account, AccountService, CodeDelivery, CodeSent, Device, Edit2faStep, EmailCodePrompt, FlowId,
+    LoginResult, LoginStep, Me, PasswordChange, PasswordInfo, QrToken, TgError,
+};
+
+type LoginId = FlowId;
 
 #[derive(Clone, Debug)]
 pub struct FakeUser {
@@ -36,13 +43,16 @@ struct World {
     users: Vec<FakeUser>,
     bots: Vec<(String, i64, String)>,
     logins: HashMap<LoginId, Login>,
-    failures: HashMap<String, VecDeque<ServiceError>>,
+    failures: HashMap<String, VecDeque<TgError>>,
     held: Vec<String>,
     calls: Vec<String>,
     next_user_id: i64,
     qr_counter: u64,
-    authorizations: Vec<Authorization>,
-    pending_email: Option<(i64, String)>,
+    authorizations: Vec<Device>,
+    /// A recovery email waiting for its code: by flow, (user id, address).
+    pending_email: HashMap<FlowId, (i64, String)>,
+    /// Flows that keep something (a login or a 2FA edit), as the real service's `end` drops.
+    kept: std::collections::HashSet<FlowId>,
     last_qr_url: Option<String>,
 }
 
@@ -91,28 +101,29 @@ impl FakeService {
             next_user_id: 2000,
             qr_counter: 0,
             authorizations: vec![
-                Authorization {
-                    hash: 0,
-                    current: true,
-                    device: "tgsess".into(),
-                    platform: "Linux".into(),
-                    app: "tgsess 0.1".into(),
-                    ip: "127.0.0.1".into(),
-                    country: "Localhost".into(),
-                    date_active: 1_700_000_000,
-                },
-                Authorization {
-                    hash: 77,
-                    current: false,
-                    device: "Pixel 8".into(),
-                    platform: "Android".into(),
-                    app: "Telegram Android 11.0".into(),
-                    ip: "127.0.0.2".into(),
-                    country: "Nowhere".into(),
-                    date_active: 1_699_000_000,
-                },
+                device(
+                    0,
+                    true,
+                    "tgsess",
+                    "Linux",
+                    "tgsess",
+                    "0.1",
+                    "127.0.0.1",
+                    1_700_000_000,
+                ),
+                device(
+                    77,
+                    false,
+                    "Pixel 8",
+                    "Android",
+                    "Telegram Android",
+                    "11.0",
+                    "127.0.0.2",
+                    1_699_000_000,
+                ),
             ],
-            pending_email: None,
+            pending_email: HashMap::new(),
+            kept: Default::default(),
             last_qr_url: None,
         };
         FakeService {
@@ -122,7 +133,7 @@ impl FakeService {
     }
 
     /// The next call of `method` fails with `error` (queued; one per call).
-    pub fn fail_next(&self, method: &str, error: ServiceError) {
+    pub fn fail_next(&self, method: &str, error: TgError) {
         let mut w = self.world.lock().unwrap();
         w.failures
             .entry(method.into())
@@ -158,7 +169,7 @@ impl FakeService {
     }
 
     /// Starts a call: records it, then returns an injected failure or a hold.
-    fn begin(&self, method: &str) -> Result<Option<HoldGuard>, ServiceError> {
+    fn begin(&self, method: &str) -> Result<Option<HoldGuard>, TgError> {
         let mut w = self.world.lock().unwrap();
         w.calls.push(method.to_string());
         if let Some(e) = w.failures.get_mut(method).and_then(VecDeque::pop_front) {
@@ -175,7 +186,7 @@ impl FakeService {
     fn respond<T: Send + 'static>(
         self: &Arc<Self>,
         method: &str,
-        f: impl FnOnce(&mut World) -> Result<T, ServiceError> + Send + 'static,
+        f: impl FnOnce(&mut World) -> Result<T, TgError> + Send + 'static,
     ) -> Fut<T> {
         match self.begin(method) {
             Err(e) => Box::pin(async move { Err(e) }),
@@ -225,12 +236,12 @@ fn fake_session(me: &Me) -> Session {
         home.port = Some(4430);
         home.auth_key = Some(AuthKey::random());
     }
-    s.user_id = Some(me.id);
+    s.user_id = Some(me.user_id);
     s.is_bot = Some(me.is_bot);
     s.api_id = Some(1);
     s.test_mode = Some(false);
     s.user = Some(SelfUser {
-        first_name: Some(me.first_name.clone()),
+        first_name: me.first_name.clone(),
         last_name: me.last_name.clone(),
         username: me.username.clone(),
         phone: me.phone.clone(),
@@ -240,12 +251,13 @@ fn fake_session(me: &Me) -> Session {
 
 fn me_of(u: &FakeUser) -> Me {
     Me {
-        id: u.id,
-        first_name: u.first_name.clone(),
+        user_id: u.id,
+        first_name: Some(u.first_name.clone()),
         last_name: u.last_name.clone(),
         username: u.username.clone(),
         phone: Some(u.phone.clone()),
         is_bot: false,
+        access_hash: None,
     }
 }
 
@@ -257,25 +269,69 @@ fn done(u: &FakeUser) -> LoginResult {
     }
 }
 
-fn invalid(name: &str) -> ServiceError {
-    ServiceError::rpc(400, name)
-}
-
-fn sent() -> SentCode {
-    SentCode {
-        delivery: CodeDelivery::App,
-        next: Some(CodeDelivery::Sms),
-        timeout_secs: Some(30),
-        code_length: Some(5),
+/// An RPC error the way the account layer names it (known names become their variants).
+pub fn rpc_error(code: i32, name: &str) -> TgError {
+    match name {
+        "PHONE_CODE_INVALID" => TgError::InvalidCode,
+        "PHONE_NUMBER_INVALID" => TgError::PhoneInvalid,
+        "PASSWORD_HASH_INVALID" => TgError::InvalidPassword,
+        "ACCESS_TOKEN_INVALID" => TgError::AccessTokenInvalid,
+        "FIRSTNAME_INVALID" => TgError::FirstNameInvalid,
+        "AUTH_KEY_UNREGISTERED" => TgError::NotAuthorized,
+        _ => TgError::Rpc {
+            code,
+            name: name.to_string(),
+            value: None,
+        },
     }
 }
 
-fn account_user(w: &World, account: &Account) -> Result<usize, ServiceError> {
+fn invalid(name: &str) -> TgError {
+    rpc_error(400, name)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn device(
+    hash: i64,
+    current: bool,
+    model: &str,
+    platform: &str,
+    app: &str,
+    version: &str,
+    ip: &str,
+    active: i32,
+) -> Device {
+    Device {
+        hash,
+        current,
+        device_model: model.into(),
+        platform: platform.into(),
+        system_version: String::new(),
+        api_id: 1,
+        app_name: app.into(),
+        app_version: version.into(),
+        date_created: active,
+        date_active: active,
+        ip: ip.into(),
+        country: "Nowhere".into(),
+    }
+}
+
+fn sent() -> CodeSent {
+    CodeSent::described(
+        CodeDelivery::App,
+        Some(5),
+        Some(CodeDelivery::Sms),
+        Some(30),
+    )
+}
+
+fn account_user(w: &World, account: &Account) -> Result<usize, TgError> {
     let id = account.session.user_id;
     w.users
         .iter()
         .position(|u| Some(u.id) == id)
-        .ok_or_else(|| ServiceError::rpc(401, "AUTH_KEY_UNREGISTERED"))
+        .ok_or(TgError::NotAuthorized)
 }
 
 /// The fake is used through `Arc<FakeService>`; this wrapper implements the trait.
@@ -289,36 +345,40 @@ impl Fake {
     }
 }
 
+impl FakeService {
+    /// Flows that still keep a login or a 2FA edit (the real service's clients and locks).
+    pub fn kept_flows(&self) -> Vec<FlowId> {
+        self.world.lock().unwrap().kept.iter().copied().collect()
+    }
+}
+
 impl AccountService for Fake {
-    fn send_code(&self, login: LoginId, phone: String) -> Fut<SentCode> {
+    fn send_code(&self, login: LoginId, phone: String) -> Fut<CodeSent> {
         self.0.respond("send_code", move |w| {
             if !phone.starts_with('+') || phone.len() < 6 {
                 return Err(invalid("PHONE_NUMBER_INVALID"));
             }
+            w.kept.insert(login);
             let l = w.logins.entry(login).or_default();
             l.phone = Some(phone);
             Ok(sent())
         })
     }
 
-    fn resend_code(&self, login: LoginId, force_sms: bool) -> Fut<SentCode> {
+    fn resend_code(&self, login: LoginId) -> Fut<CodeSent> {
         self.0.respond("resend_code", move |w| {
             let l = w.logins.get(&login).filter(|l| l.phone.is_some());
             l.ok_or_else(|| invalid("PHONE_NUMBER_INVALID"))?;
-            Ok(SentCode {
-                delivery: if force_sms {
-                    CodeDelivery::Sms
-                } else {
-                    CodeDelivery::Call
-                },
-                next: None,
-                timeout_secs: Some(60),
-                code_length: Some(5),
-            })
+            Ok(CodeSent::described(
+                CodeDelivery::Sms,
+                Some(5),
+                None,
+                Some(60),
+            ))
         })
     }
 
-    fn sign_in(&self, login: LoginId, code: SecretString) -> Fut<SignInOutcome> {
+    fn sign_in(&self, login: LoginId, code: SecretString) -> Fut<LoginStep> {
         self.0.respond("sign_in", move |w| {
             if code.reveal() != FAKE_CODE {
                 return Err(invalid("PHONE_CODE_INVALID"));
@@ -328,15 +388,15 @@ impl AccountService for Fake {
             match w.users.iter().position(|u| u.phone == phone) {
                 None => {
                     w.logins.entry(login).or_default().signed_up_needed = true;
-                    Ok(SignInOutcome::SignUpRequired { terms: None })
+                    Ok(LoginStep::SignUpRequired)
                 }
                 Some(i) if w.users[i].password.is_some() => {
                     w.logins.entry(login).or_default().password_user = Some(i);
-                    Ok(SignInOutcome::PasswordRequired {
+                    Ok(LoginStep::PasswordRequired {
                         hint: w.users[i].hint.clone(),
                     })
                 }
-                Some(i) => Ok(SignInOutcome::Done(Box::new(done(&w.users[i])))),
+                Some(i) => Ok(LoginStep::Done(Box::new(done(&w.users[i])))),
             }
         })
     }
@@ -364,10 +424,42 @@ impl AccountService for Fake {
                 .logins
                 .get(&login)
                 .and_then(|l| l.password_user)
-                .ok_or_else(|| invalid("PASSWORD_REQUIRED"))?;
+                .ok_or(TgError::PasswordRequired)?;
             if w.users[i].password.as_deref() != Some(password.reveal()) {
                 return Err(invalid("PASSWORD_HASH_INVALID"));
             }
+            Ok(done(&w.users[i]))
+        })
+    }
+
+    fn request_recovery(&self, login: LoginId) -> Fut<String> {
+        self.0.respond("request_recovery", move |w| {
+            let i = w
+                .logins
+                .get(&login)
+                .and_then(|l| l.password_user)
+                .ok_or(TgError::PasswordRequired)?;
+            match &w.users[i].email {
+                Some(email) => Ok(format!("{}***", &email[..1])),
+                None => Err(TgError::PasswordState("this account has no recovery email")),
+            }
+        })
+    }
+
+    fn enter_recovery_code(&self, login: LoginId, code: SecretString) -> Fut<LoginResult> {
+        self.0.respond("enter_recovery_code", move |w| {
+            let i = w
+                .logins
+                .get(&login)
+                .and_then(|l| l.password_user)
+                .ok_or(TgError::PasswordRequired)?;
+            if code.reveal() != FAKE_EMAIL_CODE {
+                return Err(invalid("CODE_INVALID"));
+            }
+            let u = &mut w.users[i];
+            u.password = None;
+            u.hint = None;
+            u.email = None;
             Ok(done(&w.users[i]))
         })
     }
@@ -380,11 +472,13 @@ impl AccountService for Fake {
                 .find(|(t, _, _)| t == token.reveal())
                 .ok_or_else(|| invalid("ACCESS_TOKEN_INVALID"))?;
             let me = Me {
-                id: *id,
-                first_name: name.clone(),
+                user_id: *id,
+                first_name: Some(name.clone()),
+                last_name: None,
                 username: Some("demo_bot".into()),
+                phone: None,
                 is_bot: true,
-                ..Me::default()
+                access_hash: None,
             };
             Ok(LoginResult {
                 session: fake_session(&me),
@@ -396,6 +490,7 @@ impl AccountService for Fake {
     fn qr_export(&self, login: LoginId) -> Fut<QrToken> {
         self.0.respond("qr_export", move |w| {
             w.qr_counter += 1;
+            w.kept.insert(login);
             let token = format!("FAKEQRTOKEN{:04}AAAAAAAAAAAAAAAAAAAAA", w.qr_counter);
             w.logins.entry(login).or_default().qr_token = Some(token.clone());
             let url = format!("tg://login?token={token}");
@@ -407,7 +502,7 @@ impl AccountService for Fake {
         })
     }
 
-    fn qr_wait(&self, login: LoginId) -> Fut<LoginOutcome> {
+    fn qr_wait(&self, login: LoginId) -> Fut<LoginStep> {
         let svc = Arc::clone(&self.0);
         if let Err(e) = svc.begin("qr_wait") {
             return Box::pin(async move { Err(e) });
@@ -421,15 +516,15 @@ impl AccountService for Fake {
                     if let Some(i) = scanned {
                         if w.users[i].password.is_some() {
                             w.logins.entry(login).or_default().password_user = Some(i);
-                            return Ok(LoginOutcome::PasswordRequired {
+                            return Ok(LoginStep::PasswordRequired {
                                 hint: w.users[i].hint.clone(),
                             });
                         }
-                        return Ok(LoginOutcome::Done(Box::new(done(&w.users[i]))));
+                        return Ok(LoginStep::Done(Box::new(done(&w.users[i]))));
                     }
                 }
                 if rx.changed().await.is_err() {
-                    return Err(ServiceError::Network("the fake service stopped".into()));
+                    return Err(TgError::Network("the fake service stopped".into()));
                 }
             }
         })
@@ -466,10 +561,12 @@ impl AccountService for Fake {
         })
     }
 
-    fn end_login(&self, login: LoginId) {
+    fn end(&self, flow: FlowId) {
         let mut w = self.0.world.lock().unwrap();
-        w.calls.push("end_login".into());
-        w.logins.remove(&login);
+        w.calls.push("end".into());
+        w.logins.remove(&flow);
+        w.pending_email.remove(&flow);
+        w.kept.remove(&flow);
     }
 
     fn password_info(&self, account: Account) -> Fut<PasswordInfo> {
@@ -484,45 +581,75 @@ impl AccountService for Fake {
         })
     }
 
-    fn edit_2fa(&self, account: Account, change: TwoFaChange) -> Fut<TwoFaOutcome> {
+    fn edit_2fa(&self, flow: FlowId, account: Account, change: PasswordChange) -> Fut<Edit2faStep> {
         self.0.respond("edit_2fa", move |w| {
             let i = account_user(w, &account)?;
-            let current = change.current.as_ref().map(|c| c.reveal().to_string());
-            if w.users[i].password != current {
+            let (current, new, hint, email) = match change {
+                PasswordChange::Enable { new, hint, email } => (None, Some(new), hint, email),
+                PasswordChange::Change {
+                    current,
+                    new,
+                    hint,
+                    email,
+                } => (Some(current), Some(new), hint, email),
+                PasswordChange::Disable { current } => (Some(current), None, None, None),
+            };
+            if w.users[i].password.as_deref() != current.as_ref().map(|c| c.reveal()) {
                 return Err(invalid("PASSWORD_HASH_INVALID"));
             }
             let u = &mut w.users[i];
-            u.password = change.new.as_ref().map(|p| p.reveal().to_string());
-            u.hint = Some(change.hint.clone()).filter(|h| !h.is_empty() && u.password.is_some());
+            u.password = new.as_ref().map(|p| p.reveal().to_string());
+            u.hint = hint.filter(|h| !h.is_empty() && u.password.is_some());
             if u.password.is_none() {
                 u.email = None;
             }
-            match change.email.filter(|e| !e.is_empty()) {
+            match email.filter(|e| !e.is_empty()) {
                 Some(email) => {
-                    let pattern = format!("{}***", &email[..1.min(email.len())]);
                     let uid = u.id;
-                    w.pending_email = Some((uid, email));
-                    Ok(TwoFaOutcome::EmailCodeSent { pattern })
+                    w.pending_email.insert(flow, (uid, email));
+                    w.kept.insert(flow);
+                    Ok(Edit2faStep::EmailCode(EmailCodePrompt {
+                        code_length: 6,
+                        error: None,
+                    }))
                 }
-                None => Ok(TwoFaOutcome::Done),
+                None => Ok(Edit2faStep::Done),
             }
         })
     }
 
-    fn confirm_email(&self, account: Account, code: SecretString) -> Fut<()> {
+    fn confirm_email(&self, flow: FlowId, code: SecretString) -> Fut<Edit2faStep> {
         self.0.respond("confirm_email", move |w| {
-            let i = account_user(w, &account)?;
+            if code.reveal().is_empty() {
+                return Err(invalid("CODE_EMPTY"));
+            }
+            if !w.pending_email.contains_key(&flow) {
+                return Err(invalid("EMAIL_HASH_EXPIRED"));
+            }
             if code.reveal() != FAKE_EMAIL_CODE {
-                return Err(invalid("EMAIL_CODE_INVALID"));
+                return Ok(Edit2faStep::EmailCode(EmailCodePrompt {
+                    code_length: 6,
+                    error: Some(invalid("EMAIL_CODE_INVALID")),
+                }));
             }
-            let (uid, email) = w
-                .pending_email
-                .take()
-                .ok_or_else(|| invalid("EMAIL_HASH_EXPIRED"))?;
-            if uid == w.users[i].id {
-                w.users[i].email = Some(email);
+            let (uid, email) = w.pending_email.remove(&flow).expect("checked");
+            w.kept.remove(&flow);
+            if let Some(u) = w.users.iter_mut().find(|u| u.id == uid) {
+                u.email = Some(email);
             }
-            Ok(())
+            Ok(Edit2faStep::Done)
+        })
+    }
+
+    fn resend_email(&self, flow: FlowId) -> Fut<Edit2faStep> {
+        self.0.respond("resend_email", move |w| {
+            if !w.pending_email.contains_key(&flow) {
+                return Err(invalid("EMAIL_HASH_EXPIRED"));
+            }
+            Ok(Edit2faStep::EmailCode(EmailCodePrompt {
+                code_length: 6,
+                error: None,
+            }))
         })
     }
 
@@ -531,7 +658,7 @@ impl AccountService for Fake {
             .respond("log_out", move |w| account_user(w, &account).map(|_| ()))
     }
 
-    fn authorizations(&self, account: Account) -> Fut<Vec<Authorization>> {
+    fn authorizations(&self, account: Account) -> Fut<Vec<Device>> {
         self.0.respond("authorizations", move |w| {
             account_user(w, &account)?;
             Ok(w.authorizations.clone())
@@ -549,20 +676,17 @@ impl AccountService for Fake {
         })
     }
 
-    fn copy_clone(&self, account: Account) -> Fut<Session> {
-        self.0.respond("copy_clone", move |_| Ok(account.session))
-    }
-
-    fn fork(&self, login: LoginId, account: Account) -> Fut<LoginOutcome> {
+    fn fork(&self, login: LoginId, account: Account) -> Fut<LoginStep> {
         self.0.respond("fork", move |w| {
             let i = account_user(w, &account)?;
             if w.users[i].password.is_some() {
+                w.kept.insert(login);
                 w.logins.entry(login).or_default().password_user = Some(i);
-                return Ok(LoginOutcome::PasswordRequired {
+                return Ok(LoginStep::PasswordRequired {
                     hint: w.users[i].hint.clone(),
                 });
             }
-            Ok(LoginOutcome::Done(Box::new(done(&w.users[i]))))
+            Ok(LoginStep::Done(Box::new(done(&w.users[i]))))
         })
     }
 
