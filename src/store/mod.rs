@@ -187,9 +187,10 @@ pub fn encode_string(session: &Session, format: Format) -> Result<String> {
 
 /// Writes `session` to `path` in `format`, atomically, and only if the file does not already
 /// hold exactly that (so a connect that changed nothing writes nothing). A string format
-/// writes the string and a newline (temp file, fsync, rename). A SQLite format updates an
-/// existing file of the same family in one transaction (keeping its caches), or builds a new
-/// file beside it and renames it. The caller holds the session's lock.
+/// writes the string and a newline. A SQLite format updates an existing file of the same
+/// family (keeping its caches), or builds a new one. Either way the new file is swapped in
+/// atomically (temp file, fsync, rename; see [`fsutil::write_atomic`]) and is 0600. A path
+/// that is a symlink is written at its target. The caller holds the session's lock.
 pub fn write_file(path: &Path, session: &Session, format: Format) -> Result<()> {
     write(path, session, format, false)
 }
@@ -211,6 +212,16 @@ fn write(path: &Path, session: &Session, format: Format, replace: bool) -> Resul
             parent.display()
         )));
     }
+    // Through a link, the file it points to is the session (the link stays a link).
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = fs::canonicalize(path).map_err(|e| StoreError::io(path, e))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    let parent = path.parent().unwrap_or(parent);
     fsutil::sweep_stale_temps(parent);
     let existing = match fs::symlink_metadata(path) {
         Ok(_) => read_file(path).ok(),
@@ -232,10 +243,7 @@ fn write(path: &Path, session: &Session, format: Format, replace: bool) -> Resul
         }
         BackendKind::Sqlite => match existing {
             Some(old) if !replace && old.format.family() == format.family() => {
-                if sqlite_write::stored_form(path, session, old.format)? == old.session {
-                    return Ok(());
-                }
-                sqlite_write::update_in_place(path, session, old.format)
+                sqlite_write::update(path, session, old.format, &old.session).map(|_| ())
             }
             _ => sqlite_write::create(path, session, format.writer()),
         },

@@ -1,13 +1,13 @@
-//! Writing SQLite sessions. A new file is built in memory and swapped in through the one write
-//! path ([`fsutil::write_atomic`]); an existing file of the same family is updated in place in
-//! one transaction (keeping the caches other clients keep in it). Before a SQLite file is
-//! replaced or moved, its journal or WAL is folded into it, so a stale journal never meets a
-//! new file.
+//! Writing SQLite sessions. A new file is built in memory; an existing file of the same family
+//! is updated on an in-memory copy of its committed state (keeping the caches other clients
+//! keep in it). Either way the result goes through the one write path
+//! ([`fsutil::write_atomic`]). Before a SQLite file is replaced or moved, its journal or WAL is
+//! folded into it, so a stale journal never meets a new file.
 
 use std::fs;
 use std::path::Path;
 
-use rusqlite::{Connection, MAIN_DB, TransactionBehavior};
+use rusqlite::{Connection, MAIN_DB};
 
 use super::error::{Result, StoreError};
 use super::format::Format;
@@ -53,10 +53,8 @@ pub fn create(path: &Path, session: &Session, format: Format) -> Result<()> {
     fsutil::write_atomic(path, &bytes).map_err(|e| StoreError::io(path, e))
 }
 
-/// What the file at `path` (of `format`) would read as after an in-place update with
-/// `session`: the update is tried on an in-memory copy of its committed state.
-pub fn stored_form(path: &Path, session: &Session, format: Format) -> Result<Session> {
-    let label = path.display().to_string();
+/// The committed state of the file at `path` as a writable in-memory database.
+fn committed_copy(path: &Path) -> Result<Connection> {
     let db = open_committed(path)?;
     let bytes = db
         .serialize(MAIN_DB)
@@ -64,25 +62,32 @@ pub fn stored_form(path: &Path, session: &Session, format: Format) -> Result<Ses
     let mut copy = Connection::open_in_memory().map_err(|e| StoreError::sqlite(path, e))?;
     copy.deserialize_read_exact(MAIN_DB, &bytes[..], bytes.len(), false)
         .map_err(|e| StoreError::sqlite(path, e))?;
-    write_tables(&copy, session, format).map_err(|e| StoreError::sqlite(path, e))?;
-    super::read_sqlite_tables(&copy, format).map_err(|p| StoreError::invalid(label, p))
+    Ok(copy)
 }
 
-/// Updates an existing database of `format` in place, in one transaction. The file (and any
-/// journal) is first closed to others: it is about to hold a live key.
-pub fn update_in_place(path: &Path, session: &Session, format: Format) -> Result<()> {
-    tighten_with_companions(path)?;
-    let mut conn = Connection::open(path).map_err(|e| StoreError::sqlite(path, e))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| StoreError::sqlite(path, e))?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| StoreError::sqlite(path, e))?;
-    write_tables(&tx, session, format).map_err(|e| StoreError::sqlite(path, e))?;
+/// Updates an existing database of `format` with `session`, keeping every other table (the
+/// caches other clients keep in it). The update runs on an in-memory copy of the committed
+/// state, which then replaces the file through the one write path: a crash leaves the old file
+/// or the new one, never a journal to replay. Returns false (and writes nothing) when the
+/// file would read back the same.
+pub fn update(path: &Path, session: &Session, format: Format, old: &Session) -> Result<bool> {
+    let label = path.display().to_string();
+    let copy = committed_copy(path)?;
+    write_tables(&copy, session, format).map_err(|e| StoreError::sqlite(path, e))?;
+    let after =
+        super::read_sqlite_tables(&copy, format).map_err(|p| StoreError::invalid(&label, p))?;
+    if after == *old {
+        return Ok(false);
+    }
+    let bytes = copy
+        .serialize(MAIN_DB)
+        .map_err(|e| StoreError::sqlite(path, e))?
+        .to_vec();
+    drop(copy);
     fsutil::crash_point("before-sqlite-commit");
-    tx.commit().map_err(|e| StoreError::sqlite(path, e))?;
-    fsutil::crash_point("sqlite-committed");
-    Ok(())
+    settle_companions(path)?;
+    fsutil::write_atomic(path, &bytes).map_err(|e| StoreError::io(path, e))?;
+    Ok(true)
 }
 
 fn tighten_with_companions(path: &Path) -> Result<()> {

@@ -44,6 +44,8 @@ pub struct SessionRow {
     pub error: Option<String>,
     /// A SQLite journal beside the file: another program has it open.
     pub in_use: bool,
+    /// The warning about a session file other users can read (its key with it).
+    pub exposed: Option<String>,
     /// Who a login just saved here turned out to be (moved into `Known` on save), for formats
     /// that do not store names.
     pub learned: Option<Me>,
@@ -77,6 +79,7 @@ impl SessionRow {
             session,
             error,
             in_use,
+            exposed: crate::store::inspect::exposure_warning(&path),
             learned: None,
             search: String::new(),
         };
@@ -93,6 +96,7 @@ impl SessionRow {
             session: Some(session),
             error: None,
             in_use: false,
+            exposed: None,
             learned: None,
             search: String::new(),
         };

@@ -1,0 +1,610 @@
+//! Crash consistency (issue 9): a child `tgsess` is killed with SIGKILL at each write step of
+//! login (with a DC migration), logout, convert, clone and rm, and at random moments during
+//! logins into existing files of every format. Every session must then read back as exactly
+//! its old or its new content, never unreadable or mixed, and the next run must leave no temp
+//! file behind.
+//!
+//! Steps are walked with the `crash_point` hook: `TGSESS_TEST_CRASH_AT=#N` kills the child at
+//! the N-th write step it reaches, for N = 1, 2, ... until a run completes. The random-kill
+//! loop runs a few logins per format here; the full campaign of the acceptance point is
+//! `TGSESS_CRASH_LOGINS=100 cargo test --locked --test store_crash -- --ignored --nocapture`.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tgsess::sandbox::{Sandbox, SandboxConfig, Tuning};
+use tgsess::store::{self, Loaded};
+
+/// Carol lives on DC 4: a login started on DC 2 migrates (PHONE_MIGRATE_4).
+const NEW_PHONE: &str = "+9996641111";
+const NEW_CODE: &str = "44444\n";
+const OLD_PHONE: &str = "+9996621111";
+const OLD_CODE: &str = "22222\n";
+
+/// Every format a login can write and reconnect from, with the file extension it gets.
+/// Pyrogram strings hold no server address: reconnecting one falls back to Telegram's
+/// production table even against the sandbox (issue 10's fallback), and no test may connect
+/// to a production address, so they are left out here (and say so, see [`note_skipped`]).
+const FORMATS: [(&str, &str); 5] = [
+    ("tgsess-sqlite", "session"),
+    ("telethon-sqlite", "session"),
+    ("pyrogram-sqlite", "session"),
+    ("tgsess-string", "string"),
+    ("telethon-string", "string"),
+];
+
+fn note_skipped() {
+    eprintln!(
+        "SKIPPED pyrogram-string logins: the format holds no address, and a reconnect would \
+         dial Telegram's production DC table (see FORMATS)"
+    );
+}
+
+struct Rig {
+    sandbox: Sandbox,
+    state: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn start() -> Rig {
+        let state = tempfile::tempdir().unwrap();
+        let tuning = Tuning {
+            // Hundreds of logins of one number: no FLOOD_WAIT here.
+            max_code_requests: i64::MAX,
+            ..Tuning::default()
+        };
+        let sandbox = Sandbox::start_tuned(
+            SandboxConfig {
+                state_dir: Some(state.path().to_path_buf()),
+                seed: true,
+                base_port: 0,
+            },
+            tuning,
+        )
+        .await
+        .expect("the sandbox starts");
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join("sessions")).unwrap();
+        std::fs::create_dir_all(home.path().join("templates")).unwrap();
+        Rig {
+            sandbox,
+            state,
+            home,
+        }
+    }
+
+    fn sessions(&self) -> PathBuf {
+        self.home.path().join("sessions")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let home = self.home.path();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+        cmd.arg("--dir")
+            .arg(self.sessions())
+            .arg("--sandbox-state")
+            .arg(self.state.path())
+            .args(args)
+            .env("HOME", home)
+            .env("TGSESS_DIR", self.sessions())
+            .env("TGSESS_CONFIG", home.join("no-config.toml"))
+            .env("TGSESS_LOCK_DIR", home.join("run"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env_remove("TGSESS_TEST_CRASH_AT")
+            .env_remove("TG_API_ID")
+            .env_remove("TG_API_HASH")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn spawn(&self, args: &[&str], input: &str, crash_at: Option<&str>) -> Child {
+        let mut cmd = self.command(args);
+        if let Some(at) = crash_at {
+            cmd.env("TGSESS_TEST_CRASH_AT", at);
+        }
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        // The child may die before it reads its input: a broken pipe is expected then.
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        child
+    }
+
+    fn run(&self, args: &[&str], input: &str, crash_at: Option<&str>) -> Output {
+        wait_bounded(self.spawn(args, input, crash_at))
+    }
+
+    /// The next tgsess run in the folder (it removes what dead writers left).
+    fn next_run(&self) {
+        let out = self.run(&["list"], "", None);
+        assert_ok(&out);
+    }
+
+    /// Files a dead writer may have left (temp files, stray SQLite companions), after a run.
+    fn leftovers(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for dir in [self.sessions(), self.sessions().join(".trash")] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                if name.contains(".tmp")
+                    || name.ends_with("-journal")
+                    || name.ends_with("-wal")
+                    || name.ends_with("-shm")
+                {
+                    out.push(name);
+                }
+            }
+        }
+        out
+    }
+
+    /// Removes every session file (not the folder) between trials.
+    fn clear(&self) {
+        let _ = std::fs::remove_dir_all(self.sessions());
+        std::fs::create_dir_all(self.sessions()).unwrap();
+    }
+
+    /// A session of `format` logged in as the old account (Alice), kept outside the folder.
+    fn logged_in_template(&self, format: &str, ext: &str) -> PathBuf {
+        self.clear();
+        let out = self.run(
+            &[
+                "login", "phone", "tpl", "--phone", OLD_PHONE, "--format", format,
+            ],
+            OLD_CODE,
+            None,
+        );
+        assert_ok(&out);
+        let template = self
+            .home
+            .path()
+            .join("templates")
+            .join(format!("in-{format}.{ext}"));
+        std::fs::copy(self.sessions().join(format!("tpl.{ext}")), &template).unwrap();
+        template
+    }
+
+    /// A session of `format` that was logged in as Alice and logged out again.
+    fn logged_out_template(&self, format: &str, ext: &str) -> PathBuf {
+        self.logged_in_template(format, ext);
+        assert_ok(&self.run(&["logout", "tpl"], "", None));
+        let template = self
+            .home
+            .path()
+            .join("templates")
+            .join(format!("out-{format}.{ext}"));
+        std::fs::copy(self.sessions().join(format!("tpl.{ext}")), &template).unwrap();
+        self.clear();
+        template
+    }
+
+    /// Puts `template` into the folder as `name.ext` and returns its path.
+    fn place(&self, template: &Path, name: &str) -> PathBuf {
+        let file = format!("{name}.{}", template.extension().unwrap().to_string_lossy());
+        let path = self.sessions().join(file);
+        std::fs::copy(template, &path).unwrap();
+        path
+    }
+}
+
+fn wait_bounded(child: Child) -> Output {
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(90)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            // SAFETY: kill(2) on the pid of the child this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("tgsess did not finish within 90 s");
+        }
+    }
+}
+
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn killed(out: &Output) -> bool {
+    out.status.signal() == Some(libc::SIGKILL)
+}
+
+/// What a file read back as after a crash.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Outcome {
+    Old,
+    New,
+}
+
+/// The session after a completed run, and what "new" must look like.
+struct Expect {
+    old: Loaded,
+    /// Whether `got` is the complete new content (checked field by field: keys change on
+    /// every login, so the new content is a shape, not bytes).
+    is_new: fn(&Loaded, &Loaded) -> bool,
+}
+
+fn judge(path: &Path, expect: &Expect) -> Result<Outcome, String> {
+    let got = store::read_file(path).map_err(|e| format!("unreadable: {e}"))?;
+    if got == expect.old {
+        return Ok(Outcome::Old);
+    }
+    if (expect.is_new)(&expect.old, &got) {
+        return Ok(Outcome::New);
+    }
+    Err(format!(
+        "mixed: dc {} user {:?} key {:?} (old: dc {} user {:?} key {:?})",
+        got.session.dc_id,
+        got.session.user_id,
+        got.session.auth_key().map(|k| k.key_id_hex()),
+        expect.old.session.dc_id,
+        expect.old.session.user_id,
+        expect.old.session.auth_key().map(|k| k.key_id_hex()),
+    ))
+}
+
+fn usable_key(l: &Loaded) -> Option<String> {
+    l.session
+        .auth_key()
+        .filter(|k| !k.is_all_zero())
+        .map(|k| k.key_id_hex())
+}
+
+/// Logged in as Carol on DC 4 with a new key, in the old file's format.
+fn is_carol_logged_in(old: &Loaded, got: &Loaded) -> bool {
+    let keeps_user_id = got.format.name() != "telethon-string";
+    got.format == old.format
+        && got.session.dc_id == 4
+        && usable_key(got).is_some()
+        && usable_key(got) != usable_key(old)
+        && (!keeps_user_id || got.session.user_id != old.session.user_id)
+        && got.session.user_id.is_some() == keeps_user_id
+}
+
+/// The same file with its keys gone.
+fn is_logged_out(old: &Loaded, got: &Loaded) -> bool {
+    got.format == old.format
+        && usable_key(got).is_none()
+        && got.session.dc_id == old.session.dc_id
+        && got.session.user_id == old.session.user_id
+}
+
+/// Runs `args` once per write step, killing the child at that step, until a run completes.
+/// Before each run, `setup` puts the old content in place; after each, every session is
+/// judged and the next run must clean up. Returns the number of steps walked.
+fn walk_steps(
+    rig: &Rig,
+    what: &str,
+    args: &[&str],
+    input: &str,
+    setup: &dyn Fn() -> PathBuf,
+    expect: &Expect,
+) -> u32 {
+    for step in 1..=40 {
+        let path = setup();
+        let out = rig.run(args, input, Some(&format!("#{step}")));
+        let completed = out.status.success();
+        assert!(
+            completed || killed(&out),
+            "{what}, step {step}: neither completed nor killed: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let outcome = judge(&path, expect)
+            .unwrap_or_else(|problem| panic!("{what}, killed at step {step}: {problem}"));
+        rig.next_run();
+        assert_eq!(rig.leftovers(), Vec::<String>::new(), "{what}, step {step}");
+        if completed {
+            assert_eq!(
+                outcome,
+                Outcome::New,
+                "{what}: a completed run writes the new content"
+            );
+            return step - 1;
+        }
+    }
+    panic!("{what}: more than 40 write steps");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_step_of_login_with_migration_and_of_logout() {
+    let rig = std::sync::Arc::new(Rig::start().await);
+    let r = rig.clone();
+    tokio::task::spawn_blocking(move || {
+        // One SQLite format (in-place transaction) and one string format (temp + rename).
+        for (format, ext) in [("telethon-sqlite", "session"), ("tgsess-string", "string")] {
+            let logged_out = r.logged_out_template(format, ext);
+            let expect = Expect {
+                old: store::read_file(&logged_out).unwrap(),
+                is_new: is_carol_logged_in,
+            };
+            let steps = walk_steps(
+                &r,
+                &format!("login into a logged-out {format}"),
+                &["login", "phone", "x", "--phone", NEW_PHONE],
+                NEW_CODE,
+                &|| {
+                    r.clear();
+                    r.place(&logged_out, "x")
+                },
+                &expect,
+            );
+            assert!(steps >= 1, "{format}: the login wrote nothing");
+            eprintln!("login into {format}: {steps} write steps, each killed: old or new");
+
+            let logged_in = r.logged_in_template(format, ext);
+            let expect = Expect {
+                old: store::read_file(&logged_in).unwrap(),
+                is_new: is_logged_out,
+            };
+            let steps = walk_steps(
+                &r,
+                &format!("logout of {format}"),
+                &["logout", "x"],
+                "",
+                &|| {
+                    r.clear();
+                    r.place(&logged_in, "x")
+                },
+                &expect,
+            );
+            assert!(steps >= 1, "{format}: the logout wrote nothing");
+            eprintln!("logout of {format}: {steps} write steps, each killed: old or new");
+        }
+    })
+    .await
+    .unwrap();
+    std::sync::Arc::try_unwrap(rig)
+        .ok()
+        .expect("one owner")
+        .sandbox
+        .stop()
+        .await;
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sessions")
+        .join(name)
+}
+
+fn same_session(old: &Loaded, got: &Loaded) -> bool {
+    old.session == got.session
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_step_of_convert_clone_and_rm() {
+    let rig = std::sync::Arc::new(Rig::start().await);
+    let r = rig.clone();
+    tokio::task::spawn_blocking(move || {
+        let old_fixture = fixture("telethon_dc2_user.session");
+        let src = fixture("telethon_dc4_bot.session");
+        let src_loaded = store::read_file(&src).unwrap();
+        let old = store::read_file(&old_fixture).unwrap();
+        // convert --force over an existing session, to a SQLite and to a string target.
+        for (to, ext) in [("telethon-sqlite", "session"), ("tgsess-string", "string")] {
+            let target = r.sessions().join(format!("t.{ext}"));
+            let old_target = r.home.path().join(format!("templates/old-t.{ext}"));
+            if ext == "session" {
+                std::fs::copy(&old_fixture, &old_target).unwrap();
+            } else {
+                store::write_file(&old_target, &old.session, store::Format::TgsessString).unwrap();
+            }
+            let old_content = store::read_file(&old_target).unwrap();
+            let expect = Expect {
+                old: old_content,
+                is_new: |_, got| {
+                    got.session.dc_id == 4
+                        && got.session.auth_key().unwrap().key_id_hex() == "d3cb378d22820bae"
+                },
+            };
+            let steps = walk_steps(
+                &r,
+                &format!("convert --force to {to}"),
+                &[
+                    "convert",
+                    src.to_str().unwrap(),
+                    "--to",
+                    to,
+                    "--force",
+                    "-o",
+                    target.to_str().unwrap(),
+                ],
+                "",
+                &|| {
+                    r.clear();
+                    std::fs::copy(&old_target, &target).unwrap();
+                    target.clone()
+                },
+                &expect,
+            );
+            assert!(steps >= 1);
+            eprintln!("convert --force to {to}: {steps} write steps");
+        }
+        // clone into a new name: the copy is absent or complete.
+        let copy = r.sessions().join("copy.session");
+        let steps = (1..=40)
+            .find(|step| {
+                r.clear();
+                let out = r.run(
+                    &["clone", src.to_str().unwrap(), "copy"],
+                    "",
+                    Some(&format!("#{step}")),
+                );
+                assert!(out.status.success() || killed(&out));
+                if copy.exists() {
+                    let got = store::read_file(&copy).expect("a clone is complete or absent");
+                    assert!(same_session(&src_loaded, &got), "clone, step {step}: mixed");
+                }
+                r.next_run();
+                assert_eq!(r.leftovers(), Vec::<String>::new(), "clone, step {step}");
+                out.status.success()
+            })
+            .expect("clone completes");
+        eprintln!("clone: {} write steps", steps - 1);
+        // rm: the session is in place or in the trash, whole, with nothing beside either.
+        let steps = (1..=40)
+            .find(|step| {
+                r.clear();
+                let path = r.sessions().join("gone.session");
+                std::fs::copy(&old_fixture, &path).unwrap();
+                let out = r.run(&["rm", "gone"], "", Some(&format!("#{step}")));
+                assert!(out.status.success() || killed(&out));
+                let trash = r.sessions().join(".trash");
+                let trashed: Vec<PathBuf> = std::fs::read_dir(&trash)
+                    .map(|d| d.map(|e| e.unwrap().path()).collect())
+                    .unwrap_or_default();
+                match (path.exists(), trashed.as_slice()) {
+                    (true, []) => assert_eq!(store::read_file(&path).unwrap(), old),
+                    (false, [one]) => assert_eq!(store::read_file(one).unwrap(), old),
+                    other => panic!("rm, step {step}: {other:?}"),
+                }
+                r.next_run();
+                assert_eq!(r.leftovers(), Vec::<String>::new(), "rm, step {step}");
+                out.status.success()
+            })
+            .expect("rm completes");
+        eprintln!("rm: {} write steps", steps - 1);
+    })
+    .await
+    .unwrap();
+    std::sync::Arc::try_unwrap(rig)
+        .ok()
+        .expect("one owner")
+        .sandbox
+        .stop()
+        .await;
+}
+
+/// A uniform random duration below `max`.
+fn random_below(max: Duration) -> Duration {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let fraction = u64::from_le_bytes(bytes) as f64 / u64::MAX as f64;
+    max.mul_f64(fraction)
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    old: u32,
+    new: u32,
+    unreadable: u32,
+    mixed: u32,
+    leftovers: u32,
+}
+
+/// SIGKILL at a random moment of a login into an existing (logged-out) file, `per_format`
+/// times for each format. The moment is uniform over 1.3 times the longest of three uncut
+/// logins.
+fn random_kills(rig: &Rig, per_format: u32) {
+    note_skipped();
+    let mut failures = Vec::new();
+    for (format, ext) in FORMATS {
+        let logged_out = rig.logged_out_template(format, ext);
+        let expect = Expect {
+            old: store::read_file(&logged_out).unwrap(),
+            is_new: is_carol_logged_in,
+        };
+        let args = ["login", "phone", "x", "--phone", NEW_PHONE];
+        // Uncut logins give the time scale (and must end in the new content).
+        let mut span = Duration::ZERO;
+        for _ in 0..3 {
+            rig.clear();
+            let path = rig.place(&logged_out, "x");
+            let started = Instant::now();
+            assert_ok(&rig.run(&args, NEW_CODE, None));
+            span = span.max(started.elapsed());
+            assert_eq!(judge(&path, &expect), Ok(Outcome::New));
+        }
+        let span = span.mul_f64(1.3);
+        let mut tally = Tally::default();
+        for trial in 0..per_format {
+            rig.clear();
+            let path = rig.place(&logged_out, "x");
+            let mut child = rig.spawn(&args, NEW_CODE, None);
+            // The random moment is the experiment itself, not a wait for anything.
+            std::thread::sleep(random_below(span));
+            let _ = child.kill();
+            let _ = wait_bounded(child);
+            match judge(&path, &expect) {
+                Ok(Outcome::Old) => tally.old += 1,
+                Ok(Outcome::New) => tally.new += 1,
+                Err(p) if p.starts_with("unreadable") => {
+                    tally.unreadable += 1;
+                    failures.push(format!("{format} trial {trial}: {p}"));
+                }
+                Err(p) => {
+                    tally.mixed += 1;
+                    failures.push(format!("{format} trial {trial}: {p}"));
+                }
+            }
+            rig.next_run();
+            if !rig.leftovers().is_empty() {
+                tally.leftovers += 1;
+                failures.push(format!("{format} trial {trial}: {:?}", rig.leftovers()));
+            }
+        }
+        eprintln!(
+            "random SIGKILL during {per_format} logins into {format}: {} old, {} new, {} unreadable, {} mixed, {} with leftovers (login ≈ {:?})",
+            tally.old,
+            tally.new,
+            tally.unreadable,
+            tally.mixed,
+            tally.leftovers,
+            span.div_f64(1.3)
+        );
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_kills_during_logins_into_existing_files_except_pyrogram_strings() {
+    let rig = std::sync::Arc::new(Rig::start().await);
+    let r = rig.clone();
+    tokio::task::spawn_blocking(move || random_kills(&r, 2))
+        .await
+        .unwrap();
+    std::sync::Arc::try_unwrap(rig)
+        .ok()
+        .expect("one owner")
+        .sandbox
+        .stop()
+        .await;
+}
+
+/// The acceptance campaign: `TGSESS_CRASH_LOGINS` (default 100) logins per format.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow: run with `TGSESS_CRASH_LOGINS=100 cargo test --locked --test store_crash -- --ignored --nocapture`"]
+async fn random_kills_campaign_except_pyrogram_strings() {
+    let per_format = std::env::var("TGSESS_CRASH_LOGINS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let rig = std::sync::Arc::new(Rig::start().await);
+    let r = rig.clone();
+    tokio::task::spawn_blocking(move || random_kills(&r, per_format))
+        .await
+        .unwrap();
+    std::sync::Arc::try_unwrap(rig)
+        .ok()
+        .expect("one owner")
+        .sandbox
+        .stop()
+        .await;
+}
