@@ -71,6 +71,7 @@ impl SessionRow {
             Err(e) => (None, None, Some(e)),
         };
         let backend = format.map(Format::backend).unwrap_or(BackendKind::String);
+        let exposed = crate::store::inspect::exposure_warning(&path);
         let mut row = SessionRow {
             name: name.to_string(),
             path: Some(path),
@@ -79,7 +80,7 @@ impl SessionRow {
             session,
             error,
             in_use,
-            exposed: crate::store::inspect::exposure_warning(&path),
+            exposed,
             learned: None,
             search: String::new(),
         };
