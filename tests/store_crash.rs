@@ -458,29 +458,45 @@ async fn every_write_step_of_convert_clone_and_rm() {
             })
             .expect("clone completes");
         eprintln!("clone: {} write steps", steps - 1);
-        // rm: the session is in place or in the trash, whole, with nothing beside either.
-        let steps = (1..=40)
-            .find(|step| {
-                r.clear();
-                let path = r.sessions().join("gone.session");
-                std::fs::copy(&old_fixture, &path).unwrap();
-                let out = r.run(&["rm", "gone"], "", Some(&format!("#{step}")));
-                assert!(out.status.success() || killed(&out));
-                let trash = r.sessions().join(".trash");
-                let trashed: Vec<PathBuf> = std::fs::read_dir(&trash)
-                    .map(|d| d.map(|e| e.unwrap().path()).collect())
-                    .unwrap_or_default();
-                match (path.exists(), trashed.as_slice()) {
-                    (true, []) => assert_eq!(store::read_file(&path).unwrap(), old),
-                    (false, [one]) => assert_eq!(store::read_file(one).unwrap(), old),
-                    other => panic!("rm, step {step}: {other:?}"),
-                }
-                r.next_run();
-                assert_eq!(r.leftovers(), Vec::<String>::new(), "rm, step {step}");
-                out.status.success()
-            })
-            .expect("rm completes");
-        eprintln!("rm: {} write steps", steps - 1);
+        // rm, of a plain file and of one with a hot journal (a client died mid-write): the
+        // session is in place or in the trash, whole, and no journal outlives the file.
+        let hot = hot_journal_pair(&r.home.path().join("templates"), &old_fixture);
+        for (what, template) in [("rm", old_fixture.clone()), ("rm with a hot journal", hot)] {
+            let journal_of = |p: &Path| PathBuf::from(format!("{}-journal", p.display()));
+            let steps = (1..=40)
+                .find(|step| {
+                    r.clear();
+                    let path = r.sessions().join("gone.session");
+                    std::fs::copy(&template, &path).unwrap();
+                    if journal_of(&template).exists() {
+                        std::fs::copy(journal_of(&template), journal_of(&path)).unwrap();
+                    }
+                    let out = r.run(&["rm", "gone"], "", Some(&format!("#{step}")));
+                    assert!(out.status.success() || killed(&out));
+                    let trash = r.sessions().join(".trash");
+                    let trashed: Vec<PathBuf> = std::fs::read_dir(&trash)
+                        .map(|d| d.map(|e| e.unwrap().path()).collect())
+                        .unwrap_or_default();
+                    match (path.exists(), trashed.as_slice()) {
+                        (true, []) => assert_eq!(store::read_file(&path).unwrap(), old),
+                        (false, [one]) => assert_eq!(store::read_file(one).unwrap(), old),
+                        other => panic!("{what}, step {step}: {other:?}"),
+                    }
+                    r.next_run();
+                    // The client's own journal may stay while its file does (readers recover
+                    // from it); anything else is a leftover.
+                    let own_journal = path.exists().then_some("gone.session-journal");
+                    let left: Vec<String> = r
+                        .leftovers()
+                        .into_iter()
+                        .filter(|n| Some(n.as_str()) != own_journal)
+                        .collect();
+                    assert_eq!(left, Vec::<String>::new(), "{what}, step {step}");
+                    out.status.success()
+                })
+                .expect("rm completes");
+            eprintln!("{what}: {} write steps", steps - 1);
+        }
     })
     .await
     .unwrap();
@@ -490,6 +506,40 @@ async fn every_write_step_of_convert_clone_and_rm() {
         .sandbox
         .stop()
         .await;
+}
+
+/// A copy of `fixture` with a hot journal beside it, in `dir`: a transaction that changed the
+/// port and spilled pages to the file, never committed. The connection is leaked so that the
+/// journal stays; the copies taken while it is open are what a client that died leaves.
+fn hot_journal_pair(dir: &Path, fixture: &Path) -> PathBuf {
+    let live = dir.join("live-hot.session");
+    std::fs::copy(fixture, &live).unwrap();
+    let conn = rusqlite::Connection::open(&live).unwrap();
+    conn.pragma_update(None, "cache_size", 1).unwrap();
+    conn.execute_batch("BEGIN").unwrap();
+    conn.execute("UPDATE sessions SET port = 1", []).unwrap();
+    conn.execute(
+        "INSERT INTO entities VALUES (5, 1, hex(randomblob(3000)), NULL, NULL, NULL)",
+        [],
+    )
+    .unwrap();
+    let pair = dir.join("hot.session");
+    std::fs::copy(&live, &pair).unwrap();
+    std::fs::copy(
+        dir.join("live-hot.session-journal"),
+        dir.join("hot.session-journal"),
+    )
+    .unwrap();
+    std::mem::forget(conn);
+    // Hot indeed: a plain read-only open cannot roll it back.
+    let ro =
+        rusqlite::Connection::open_with_flags(&pair, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    assert!(
+        ro.query_row("SELECT port FROM sessions", [], |r| r.get::<_, i64>(0))
+            .is_err()
+    );
+    pair
 }
 
 /// A uniform random duration below `max`.
