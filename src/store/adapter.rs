@@ -51,7 +51,7 @@ impl StoredSession {
     /// as), so a login cut short leaves the file exactly as it was, never a new key beside the
     /// old identity.
     pub fn new(session: Session, backend: Backend) -> Self {
-        let held = !session.auth_key().is_some_and(|k| !k.is_all_zero());
+        let held = session.auth_key().is_none_or(|k| k.is_all_zero());
         Self {
             backend,
             state: Mutex::new(State {
