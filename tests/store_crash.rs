@@ -12,9 +12,11 @@
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::wait_bounded;
 use tgsess::sandbox::{Sandbox, SandboxConfig, Tuning};
 use tgsess::store::{self, Loaded};
 
@@ -116,7 +118,7 @@ impl Rig {
     }
 
     fn run(&self, args: &[&str], input: &str, crash_at: Option<&str>) -> Output {
-        wait_bounded(self.spawn(args, input, crash_at))
+        wait_bounded(self.spawn(args, input, crash_at), Duration::from_secs(90))
     }
 
     /// The next tgsess run in the folder (it removes what dead writers left).
@@ -192,22 +194,6 @@ impl Rig {
         let path = self.sessions().join(file);
         std::fs::copy(template, &path).unwrap();
         path
-    }
-}
-
-fn wait_bounded(child: Child) -> Output {
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(90)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            // SAFETY: kill(2) on the pid of the child this test started.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("tgsess did not finish within 90 s");
-        }
     }
 }
 
@@ -322,11 +308,23 @@ fn walk_steps(
     panic!("{what}: more than 40 write steps");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_write_step_of_login_with_migration_and_of_logout() {
+/// Starts a rig, runs `body` on a blocking thread (the children are waited for
+/// synchronously) and stops the sandbox.
+async fn with_rig(body: impl FnOnce(&Rig) + Send + 'static) {
     let rig = std::sync::Arc::new(Rig::start().await);
     let r = rig.clone();
-    tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || body(&r)).await.unwrap();
+    std::sync::Arc::try_unwrap(rig)
+        .ok()
+        .expect("one owner")
+        .sandbox
+        .stop()
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_step_of_login_with_migration_and_of_logout() {
+    with_rig(|r| {
         // One SQLite format (in-place transaction) and one string format (temp + rename).
         for (format, ext) in [("telethon-sqlite", "session"), ("tgsess-string", "string")] {
             let logged_out = r.logged_out_template(format, ext);
@@ -368,14 +366,7 @@ async fn every_write_step_of_login_with_migration_and_of_logout() {
             eprintln!("logout of {format}: {steps} write steps, each killed: old or new");
         }
     })
-    .await
-    .unwrap();
-    std::sync::Arc::try_unwrap(rig)
-        .ok()
-        .expect("one owner")
-        .sandbox
-        .stop()
-        .await;
+    .await;
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -390,9 +381,7 @@ fn same_session(old: &Loaded, got: &Loaded) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_write_step_of_convert_clone_and_rm() {
-    let rig = std::sync::Arc::new(Rig::start().await);
-    let r = rig.clone();
-    tokio::task::spawn_blocking(move || {
+    with_rig(|r| {
         let old_fixture = fixture("telethon_dc2_user.session");
         let src = fixture("telethon_dc4_bot.session");
         let src_loaded = store::read_file(&src).unwrap();
@@ -498,14 +487,7 @@ async fn every_write_step_of_convert_clone_and_rm() {
             eprintln!("{what}: {} write steps", steps - 1);
         }
     })
-    .await
-    .unwrap();
-    std::sync::Arc::try_unwrap(rig)
-        .ok()
-        .expect("one owner")
-        .sandbox
-        .stop()
-        .await;
+    .await;
 }
 
 /// A copy of `fixture` with a hot journal beside it, in `dir`: a transaction that changed the
@@ -591,7 +573,7 @@ fn random_kills(rig: &Rig, per_format: u32) {
             // The random moment is the experiment itself, not a wait for anything.
             std::thread::sleep(random_below(span));
             let _ = child.kill();
-            let _ = wait_bounded(child);
+            let _ = wait_bounded(child, Duration::from_secs(90));
             match judge(&path, &expect) {
                 Ok(Outcome::Old) => tally.old += 1,
                 Ok(Outcome::New) => tally.new += 1,
@@ -625,17 +607,7 @@ fn random_kills(rig: &Rig, per_format: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_kills_during_logins_into_existing_files_except_pyrogram_strings() {
-    let rig = std::sync::Arc::new(Rig::start().await);
-    let r = rig.clone();
-    tokio::task::spawn_blocking(move || random_kills(&r, 2))
-        .await
-        .unwrap();
-    std::sync::Arc::try_unwrap(rig)
-        .ok()
-        .expect("one owner")
-        .sandbox
-        .stop()
-        .await;
+    with_rig(move |r| random_kills(r, 2)).await;
 }
 
 /// The acceptance campaign: `TGSESS_CRASH_LOGINS` (default 100) logins per format.
@@ -646,15 +618,5 @@ async fn random_kills_campaign_except_pyrogram_strings() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
-    let rig = std::sync::Arc::new(Rig::start().await);
-    let r = rig.clone();
-    tokio::task::spawn_blocking(move || random_kills(&r, per_format))
-        .await
-        .unwrap();
-    std::sync::Arc::try_unwrap(rig)
-        .ok()
-        .expect("one owner")
-        .sandbox
-        .stop()
-        .await;
+    with_rig(move |r| random_kills(r, per_format)).await;
 }

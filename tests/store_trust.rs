@@ -8,7 +8,6 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
@@ -65,19 +64,7 @@ fn run_bounded(mut cmd: Command) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            // SAFETY: kill has no memory preconditions; the child is ours.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("tgsess did not finish within 60 s (it blocked)");
-        }
-    }
+    wait_bounded(child, Duration::from_secs(60))
 }
 
 fn json(out: &Output) -> Value {

@@ -324,6 +324,18 @@ mod tests {
         }
     }
 
+    /// A copy of the Telethon DC 2 fixture in `dir`.
+    fn telethon_fixture_in(dir: &Path) -> PathBuf {
+        let path = dir.join("t.session");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sessions/telethon_dc2_user.session"),
+            &path,
+        )
+        .unwrap();
+        path
+    }
+
     #[test]
     fn grammers_changes_reach_the_file_in_its_own_format() {
         let tmp = tempfile::tempdir().unwrap();
@@ -435,13 +447,7 @@ mod tests {
     #[test]
     fn logout_clears_the_key_in_the_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("t.session");
-        std::fs::copy(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/sessions/telethon_dc2_user.session"),
-            &path,
-        )
-        .unwrap();
+        let path = telethon_fixture_in(tmp.path());
         let stored = StoredSession::open(&path).unwrap();
         stored.update(|s| s.clear_keys()).unwrap();
         let back = read_file(&path).unwrap();
@@ -458,13 +464,7 @@ mod tests {
     #[test]
     fn a_logged_out_file_is_written_once_when_the_login_completes() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("t.session");
-        std::fs::copy(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/sessions/telethon_dc2_user.session"),
-            &path,
-        )
-        .unwrap();
+        let path = telethon_fixture_in(tmp.path());
         StoredSession::open(&path).unwrap().forget_login().unwrap();
         let logged_out = std::fs::read(&path).unwrap();
         let stored = StoredSession::open(&path).unwrap();
@@ -491,13 +491,7 @@ mod tests {
     #[test]
     fn a_connect_that_changes_nothing_writes_nothing() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("t.session");
-        std::fs::copy(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/sessions/telethon_dc2_user.session"),
-            &path,
-        )
-        .unwrap();
+        let path = telethon_fixture_in(tmp.path());
         // Any commit would change the bytes (SQLite's change counter at least).
         let before = std::fs::read(&path).unwrap();
         let stored = StoredSession::open(&path).unwrap();
