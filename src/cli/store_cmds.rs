@@ -116,7 +116,7 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
         StoreCommand::Clone { src, name, to } => clone(&src, &name, to, &dir),
         StoreCommand::Rm { name } => {
             let path = dir.find(&name)?;
-            let _lock = lock_for_writing(&path)?;
+            let _lock = lock::lock_for_writing(&path)?;
             let dest = dir.trash(&name)?;
             eprintln!("moved '{name}' to {}", dest.display());
             Ok(0)
@@ -293,7 +293,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
                     path.display()
                 );
             }
-            let _lock = lock_for_writing(path)?;
+            let _lock = lock::lock_for_writing(path)?;
             if exists {
                 // Replacing: build the new file from scratch, then swap it in atomically.
                 store::replace_file(path, &session, target)?;
@@ -322,7 +322,7 @@ fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> an
     for note in &notes {
         eprintln!("note: {note}");
     }
-    let _lock = lock_for_writing(&path)?;
+    let _lock = lock::lock_for_writing(&path)?;
     if std::fs::symlink_metadata(&path).is_ok() {
         bail!(
             "{}: appeared while cloning; choose another name",
@@ -336,10 +336,4 @@ fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> an
          (AUTH_KEY_DUPLICATED) and log both out. Use `tgsess fork` for an independent login."
     );
     Ok(0)
-}
-
-/// The session lock every command takes before it writes or moves a session file (the same
-/// lock a connected session holds): "session X is in use by PID N" while another has it.
-fn lock_for_writing(path: &Path) -> anyhow::Result<lock::HeldLock> {
-    Ok(lock::lock_session_file(&lock::default_lock_dir(), path)?)
 }

@@ -118,6 +118,12 @@ pub fn lock_session_file(dir: &Path, session_path: &Path) -> Result<HeldLock, Tg
     try_lock(dir, &name, &what)
 }
 
+/// The lock every writer takes before it writes or moves the session file at `path` (the
+/// lock a connected session holds), in the default lock folder.
+pub fn lock_for_writing(path: &Path) -> Result<HeldLock, TgError> {
+    lock_session_file(&default_lock_dir(), path)
+}
+
 /// The lock of an auth key (by its public key id, never the key).
 pub fn lock_auth_key(dir: &Path, key: &AuthKey) -> Result<HeldLock, TgError> {
     let name = format!("key-{}.lock", key.key_id_hex());
