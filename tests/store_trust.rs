@@ -514,3 +514,22 @@ fn every_writer_takes_the_session_lock() {
     assert!(stderr(&out).contains(&ours), "{}", stderr(&out));
     assert!(!target.exists());
 }
+
+#[test]
+fn a_session_behind_a_symlink_is_written_at_its_target() {
+    let home = Home::new();
+    let real = home.fixture("telethon_dc2_user.session", "real.session");
+    let link = home.session("link.session");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let mut loaded = tgsess::store::read_file(&link).unwrap();
+    loaded.session.dc_mut(2).auth_key = Some(tgsess::secret::AuthKey::new([9; 256]));
+    tgsess::store::write_file(&link, &loaded.session, loaded.format).unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let back = tgsess::store::read_file(&real).unwrap();
+    assert_eq!(back.session.auth_key().unwrap().reveal(), &[9; 256]);
+}
