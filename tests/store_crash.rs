@@ -623,3 +623,33 @@ async fn random_kills_campaign() {
         .unwrap_or(100);
     with_rig(move |r| random_kills(r, per_format)).await;
 }
+
+/// `whoami`, and a logout of a session already logged out, change nothing: they write nothing
+/// (the bytes and the inode stay), so a kill during them cannot harm the file either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_and_a_second_logout_write_nothing() {
+    with_rig(|r| {
+        use std::os::unix::fs::MetadataExt;
+        for (format, ext) in [("tgsess-sqlite", "session"), ("telethon-string", "string")] {
+            let template = r.logged_in_template(format, ext);
+            let path = r.place(&template, "x");
+            let identity = |p: &Path| {
+                let m = std::fs::metadata(p).unwrap();
+                (m.ino(), std::fs::read(p).unwrap())
+            };
+            let before = identity(&path);
+            assert_ok(&r.run(&["whoami", "x"], "", None));
+            assert_eq!(identity(&path), before, "{format}: whoami wrote");
+            assert_ok(&r.run(&["logout", "x"], "", None));
+            let logged_out = identity(&path);
+            assert_ne!(logged_out, before, "{format}: the logout wrote nothing");
+            assert_ok(&r.run(&["logout", "x"], "", None));
+            assert_eq!(
+                identity(&path),
+                logged_out,
+                "{format}: a second logout wrote"
+            );
+        }
+    })
+    .await;
+}
