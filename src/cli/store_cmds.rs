@@ -1,6 +1,5 @@
 //! `list`, `inspect`, `convert`, `clone`, `rm`: the store over the command line.
 
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -9,12 +8,14 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use super::GlobalArgs;
+use super::output::{errln, out, outln};
 use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::SessionDir;
 use crate::store::list_cache;
 use crate::store::{self, BackendKind, Format, Loaded, inspect};
 use crate::telegram::lock;
-use crate::ui::text::{clean, fit};
+use crate::text::{clean, clean_path};
+use crate::ui::text::fit;
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -99,16 +100,16 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
         } => {
             let (loaded, file) = read_input_with_path(&input, &dir)?;
             if let Some(warning) = file.as_deref().and_then(inspect::exposure_warning) {
-                eprintln!("warning: {warning}");
+                errln!("warning: {}", clean(&warning));
             }
             if json {
                 let value = match &file {
                     Some(path) => inspect::file_json(path, &loaded, reveal),
                     None => inspect::to_json(&loaded, reveal),
                 };
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                outln!("{}", serde_json::to_string_pretty(&value)?)?;
             } else {
-                print!("{}", inspect::to_text(&loaded, reveal));
+                out!("{}", inspect::to_text(&loaded, reveal))?;
             }
             Ok(0)
         }
@@ -118,7 +119,7 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
             let path = dir.find(&name)?;
             let _lock = lock::lock_for_writing(&path)?;
             let dest = dir.trash(&name)?;
-            eprintln!("moved '{name}' to {}", dest.display());
+            errln!("moved '{}' to {}", clean(&name), clean_path(&dest));
             Ok(0)
         }
     }
@@ -171,15 +172,15 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
     let rows = list_cache::list(dir)?;
     if json {
         let arr: Vec<Value> = rows.iter().map(row_json).collect();
-        println!("{}", serde_json::to_string_pretty(&Value::Array(arr))?);
+        outln!("{}", serde_json::to_string_pretty(&Value::Array(arr))?)?;
         return Ok(0);
     }
     if rows.is_empty() {
-        eprintln!("no sessions in {}", dir.root().display());
+        errln!("no sessions in {}", clean_path(dir.root()));
         return Ok(0);
     }
-    let mut out = String::new();
-    out.push_str(&format!(
+    let mut table = String::new();
+    table.push_str(&format!(
         "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}\n",
         "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT", "ACCOUNT"
     ));
@@ -215,7 +216,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                 } else {
                     ""
                 };
-                out.push_str(&format!(
+                table.push_str(&format!(
                     "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}{}\n",
                     name,
                     row.backend.name(),
@@ -231,7 +232,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                     exposed
                 ));
             }
-            Err(e) => out.push_str(&format!(
+            Err(e) => table.push_str(&format!(
                 "{:<24} {:<7} error: {}\n",
                 name,
                 row.backend.name(),
@@ -239,7 +240,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
             )),
         }
     }
-    std::io::stdout().write_all(out.as_bytes())?;
+    out!("{table}")?;
     Ok(0)
 }
 
@@ -266,7 +267,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     let target = args.to.writer();
     let (session, notes) = prepare(&loaded.session, target, &overrides)?;
     for note in &notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(note));
     }
     let is_string = target.backend() == BackendKind::String;
     match args.output.as_deref() {
@@ -278,7 +279,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
                     "a session string is a secret: pass --reveal to print it, or -o PATH to write it to a file"
                 );
             }
-            println!("{}", store::encode_string(&session, target)?);
+            outln!("{}", store::encode_string(&session, target)?)?;
         }
         None => bail!("{} is a file format: pass -o PATH", target.family()),
         Some(path) if path == Path::new("-") => bail!(
@@ -300,7 +301,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
             } else {
                 store::write_file(path, &session, target)?;
             }
-            eprintln!("wrote {} ({})", path.display(), target.name());
+            errln!("wrote {} ({})", clean_path(path), target.name());
         }
     }
     Ok(0)
@@ -320,7 +321,7 @@ fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> an
     let path = dir.new_path(name, format)?;
     let (session, notes) = prepare(&loaded.session, format, &Overrides::default())?;
     for note in &notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(note));
     }
     let _lock = lock::lock_for_writing(&path)?;
     if std::fs::symlink_metadata(&path).is_ok() {
@@ -330,8 +331,8 @@ fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> an
         );
     }
     store::write_file(&path, &session, format)?;
-    eprintln!("cloned to {} ({})", path.display(), format.name());
-    eprintln!(
+    errln!("cloned to {} ({})", clean_path(&path), format.name());
+    errln!(
         "warning: both copies share one auth key. Using both at once makes Telegram revoke the key \
          (AUTH_KEY_DUPLICATED) and log both out. Use `tgsess fork` for an independent login."
     );

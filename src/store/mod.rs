@@ -77,10 +77,30 @@ pub fn read_file(path: &Path) -> Result<Loaded> {
 /// string. `label` names the input in errors.
 pub fn read_bytes(bytes: Vec<u8>, label: &str) -> Result<Loaded> {
     if bytes.starts_with(sqlite_detect::SQLITE_MAGIC) {
-        let conn = sqlite_read::open_bytes(bytes, label)?;
-        return read_sqlite_conn(&conn, Path::new(label));
+        return read_sqlite_bytes(&bytes, label);
     }
     parse_text(bytes, label)
+}
+
+/// Reads a SQLite session given as bytes (standard input) in memory: no copy of the key is
+/// written to disk, and errors name `label` ("standard input"), not a temporary path.
+pub fn read_sqlite_bytes(bytes: &[u8], label: &str) -> Result<Loaded> {
+    let named = Path::new(label);
+    // SQLite sizes in-memory images with a C int.
+    if bytes.len() > i32::MAX as usize {
+        return Err(StoreError::invalid(label, "too large for a session"));
+    }
+    let mut image = zeroize::Zeroizing::new(bytes.to_vec());
+    // A WAL-mode header (bytes 18-19 = 2) makes SQLite look for a -wal file, which an
+    // in-memory image cannot have: read it as the rollback-journal database it then is.
+    if image.len() > 19 && image[18] == 2 && image[19] == 2 {
+        image[18] = 1;
+        image[19] = 1;
+    }
+    let mut conn = Connection::open_in_memory().map_err(|e| StoreError::sqlite(named, e))?;
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, &image[..], image.len(), true)
+        .map_err(|e| sqlite_detect::explain(named, e))?;
+    read_sqlite_conn(&conn, named)
 }
 
 fn parse_text(bytes: Vec<u8>, label: &str) -> Result<Loaded> {

@@ -14,7 +14,7 @@ use std::ops::Deref;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, MAIN_DB, OpenFlags};
+use rusqlite::{Connection, OpenFlags};
 
 use super::error::{Result, StoreError};
 use super::formats::sqlite_detect::{SQLITE_MAGIC, explain};
@@ -65,33 +65,6 @@ pub fn open_committed(path: &Path) -> Result<CommittedDb> {
         }
     }
     open_recovered_copy(path)
-}
-
-/// Opens SQLite bytes (standard input) in memory, read-only. `label` names them in errors.
-pub fn open_bytes(mut bytes: Vec<u8>, label: &str) -> Result<Connection> {
-    let problem = |e: rusqlite::Error| StoreError::invalid(label, explain_text(&e));
-    // A WAL-mode header: with no WAL at hand, the file alone is the committed state.
-    if bytes.len() > 19 && (bytes[18] == 2 || bytes[19] == 2) {
-        bytes[18] = 1;
-        bytes[19] = 1;
-    }
-    let mut conn = Connection::open_in_memory().map_err(problem)?;
-    let len = bytes.len();
-    conn.deserialize_read_exact(MAIN_DB, &bytes[..], len, true)
-        .map_err(problem)?;
-    probe(&conn).map_err(problem)?;
-    Ok(conn)
-}
-
-fn explain_text(e: &rusqlite::Error) -> String {
-    let text = e.to_string();
-    if text.contains("not a database") {
-        "not a SQLite database (or its header is damaged)".into()
-    } else if text.contains("malformed") {
-        "the SQLite file is damaged or truncated".into()
-    } else {
-        format!("SQLite error: {text}")
-    }
 }
 
 /// Touches the schema, which makes SQLite check (and, read-write, recover) the file.
