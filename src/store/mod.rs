@@ -100,7 +100,7 @@ pub fn read_sqlite_bytes(bytes: &[u8], label: &str) -> Result<Loaded> {
     let mut conn = Connection::open_in_memory().map_err(|e| StoreError::sqlite(named, e))?;
     conn.deserialize_read_exact(rusqlite::MAIN_DB, &image[..], image.len(), true)
         .map_err(|e| sqlite_detect::explain(named, e))?;
-    read_sqlite_conn(&conn, named)
+    read_sqlite_connection(&conn, named)
 }
 
 fn parse_text(bytes: Vec<u8>, label: &str) -> Result<Loaded> {
@@ -115,10 +115,12 @@ fn parse_text(bytes: Vec<u8>, label: &str) -> Result<Loaded> {
 
 fn read_sqlite(path: &Path) -> Result<Loaded> {
     let db = sqlite_read::open_committed(path)?;
-    read_sqlite_conn(&db, path)
+    read_sqlite_connection(&db, path)
 }
 
-fn read_sqlite_conn(conn: &Connection, path: &Path) -> Result<Loaded> {
+/// Detects the format of an open database and reads it; `path` labels errors. (Public for
+/// the fuzz harness, which hands it databases with hostile values.)
+pub fn read_sqlite_connection(conn: &Connection, path: &Path) -> Result<Loaded> {
     let format = sqlite_detect::detect(conn, path)?;
     let label = path.display().to_string();
     let session =
