@@ -337,7 +337,7 @@ async fn every_write_step_of_login_with_migration_and_of_logout() {
                 is_new: is_carol_logged_in,
             };
             let steps = walk_steps(
-                &r,
+                r,
                 &format!("login into a logged-out {format}"),
                 &["login", "phone", "x", "--phone", NEW_PHONE],
                 NEW_CODE,
@@ -356,7 +356,7 @@ async fn every_write_step_of_login_with_migration_and_of_logout() {
                 is_new: is_logged_out,
             };
             let steps = walk_steps(
-                &r,
+                r,
                 &format!("logout of {format}"),
                 &["logout", "x"],
                 "",
@@ -408,7 +408,7 @@ async fn every_write_step_of_convert_clone_and_rm() {
                 },
             };
             let steps = walk_steps(
-                &r,
+                r,
                 &format!("convert --force to {to}"),
                 &[
                     "convert",
