@@ -28,13 +28,13 @@ fn command(dir: &Path, args: &[&str]) -> Command {
 fn session_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for f in [TELETHON, STRING] {
-        std::fs::copy(fixtures_dir().join(f), dir.path().join(f)).unwrap();
+        let copy = dir.path().join(f);
+        std::fs::copy(fixtures_dir().join(f), &copy).unwrap();
+        // Private, as a session should be: a readable one gets a warning on stderr.
+        std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
     }
     dir
-}
-
-fn fixture(name: &str) -> String {
-    fixtures_dir().join(name).display().to_string()
 }
 
 fn dev_full() -> std::fs::File {
@@ -85,6 +85,7 @@ fn assert_quiet_sigpipe(out: &Output, what: &str) {
 /// Every command that prints something on success, with the session folder `dir`.
 fn printing_commands(dir: &Path) -> Vec<Vec<String>> {
     let string = std::fs::read_to_string(dir.join(STRING)).unwrap();
+    let fixture = |name: &str| dir.join(name).display().to_string();
     let lines: [&[&str]; 8] = [
         &["list"],
         &["list", "--json"],

@@ -71,6 +71,24 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// Waits for `child` and its output, killing it and failing the test after `limit` (a command
+/// that blocks must fail the test, not hang it).
+pub fn wait_bounded(child: std::process::Child, limit: std::time::Duration) -> Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait for tgsess"),
+        Err(_) => {
+            // SAFETY: kill(2) on the pid of the child this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("tgsess did not finish within {limit:?} (it blocked)");
+        }
+    }
+}
+
 /// The python of a client library's venv (`TGSESS_VENVS`, default /tmp/fmt/venvs; made by
 /// scripts/setup-venvs.sh), if it exists.
 pub fn venv_python(name: &str) -> Option<PathBuf> {
