@@ -267,25 +267,29 @@ impl<'a> Writer<'a> {
                 },
                 other => other,
             }),
-            None => match ty {
-                Ty::True => Ok(()),
-                Ty::Int => Ok(self.u32(0)),
-                Ty::Long => Ok(self.out.extend([0u8; 8])),
-                Ty::Fixed(n) => Ok(self.out.extend(vec![0u8; *n])),
-                Ty::Bytes => Ok(self.tl_bytes(&[])),
-                Ty::Vector(_) => {
-                    self.u32(VECTOR_ID);
-                    self.u32(0);
-                    Ok(())
+            None => {
+                match ty {
+                    Ty::True => {}
+                    Ty::Int => self.u32(0),
+                    Ty::Long => self.out.extend([0u8; 8]),
+                    Ty::Fixed(n) => self.out.extend(vec![0u8; *n]),
+                    Ty::Bytes => self.tl_bytes(&[]),
+                    Ty::Vector(_) => {
+                        self.u32(VECTOR_ID);
+                        self.u32(0);
+                    }
+                    Ty::Boxed(t) if t == "Bool" => self.u32(BOOL_FALSE_ID),
+                    Ty::Boxed(_) => {
+                        return Err(LayerError::Missing {
+                            ctor: ctor.name.clone(),
+                            field: name.to_string(),
+                            ty: ty.to_string(),
+                            layer: self.layer,
+                        });
+                    }
                 }
-                Ty::Boxed(t) if t == "Bool" => Ok(self.u32(BOOL_FALSE_ID)),
-                Ty::Boxed(_) => Err(LayerError::Missing {
-                    ctor: ctor.name.clone(),
-                    field: name.to_string(),
-                    ty: ty.to_string(),
-                    layer: self.layer,
-                }),
-            },
+                Ok(())
+            }
         }
     }
 
