@@ -123,9 +123,7 @@ impl<'a> Reader<'a> {
                     bit,
                     ty,
                 } => {
-                    let set = flags
-                        .get(word.as_str())
-                        .is_some_and(|w| w & (1 << bit) != 0);
+                    let set = bit_set(&flags, word, *bit);
                     if set {
                         fields.insert(name.clone(), self.value(ty)?);
                     }
@@ -237,9 +235,7 @@ impl<'a> Writer<'a> {
                     bit,
                     ty,
                 } => {
-                    let set = flags
-                        .get(word.as_str())
-                        .is_some_and(|w| w & (1 << bit) != 0);
+                    let set = bit_set(&flags, word, *bit);
                     if set && *ty != Ty::True {
                         self.field(ctor, name, ty, obj.get(name))?;
                     }
@@ -326,6 +322,10 @@ impl<'a> Writer<'a> {
         let pad = (4 - (header + data.len()) % 4) % 4;
         self.out.extend(std::iter::repeat_n(0u8, pad));
     }
+}
+
+fn bit_set(flags: &HashMap<&str, u32>, word: &str, bit: u32) -> bool {
+    flags.get(word).is_some_and(|w| w & (1 << bit) != 0)
 }
 
 /// The flag words of `ctor` for the fields `obj` has: a bit is set when any field that
