@@ -114,6 +114,18 @@ fn serve(state: &Path) -> Serve {
     }
 }
 
+/// A running `serve` on `state` and what `sandbox info --json` says about it.
+fn serve_with_info(state: &Path) -> (Serve, Value) {
+    let serve = serve(state);
+    let info = Command::new(tgsess_bin())
+        .args(["sandbox", "info", "--json", "--state"])
+        .arg(state)
+        .output()
+        .unwrap();
+    assert!(info.status.success(), "{}", stderr(&info));
+    (serve, serde_json::from_slice(&info.stdout).unwrap())
+}
+
 /// Runs one driver to its end (each step has its own 60 s limit inside the driver).
 fn drive(python: &Path, driver: &str, config: &Path) -> Child {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -149,14 +161,7 @@ fn real_clients_log_in_to_the_sandbox() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let state_dir = tmp.path().join("state");
-    let _serve = serve(&state_dir);
-    let info = Command::new(tgsess_bin())
-        .args(["sandbox", "info", "--json", "--state"])
-        .arg(&state_dir)
-        .output()
-        .unwrap();
-    assert!(info.status.success(), "{}", stderr(&info));
-    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    let (_serve, info) = serve_with_info(&state_dir);
     let state = State::open(&state_dir).unwrap();
     let runs: Vec<_> = available
         .iter()
@@ -238,14 +243,8 @@ fn the_docs_snippets_log_real_clients_in() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let state_dir = tmp.path().join("state");
-    let _serve = serve(&state_dir);
-    let info = Command::new(tgsess_bin())
-        .args(["sandbox", "info", "--json", "--state"])
-        .arg(&state_dir)
-        .output()
-        .unwrap();
-    assert!(info.status.success(), "{}", stderr(&info));
-    std::fs::write(tmp.path().join("sandbox.json"), &info.stdout).unwrap();
+    let (_serve, info) = serve_with_info(&state_dir);
+    std::fs::write(tmp.path().join("sandbox.json"), info.to_string()).unwrap();
     for tag in ["telethon", "pyrogram"] {
         std::fs::write(
             tmp.path().join(format!("snippet_{tag}.py")),
