@@ -88,6 +88,14 @@ pub enum SandboxCommand {
         #[arg(long, value_name = "DIR")]
         state: Option<PathBuf>,
     },
+    /// What a client needs to reach the sandbox: the DC addresses of the last `serve` on this
+    /// state and the RSA key (PEM, modulus, exponent, fingerprint) for its own DH.
+    Info {
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Let the account with this phone "scan" a login QR code (tg://login?token=...).
     AcceptQr {
         #[arg(long, value_name = "DIR")]
@@ -178,6 +186,7 @@ pub fn run(cmd: SandboxCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
             Ok(0)
         }
         SandboxCommand::Outbox { state, json } => outbox(&state_dir(state, global), json),
+        SandboxCommand::Info { state, json } => info(&state_dir(state, global), json),
         SandboxCommand::RsaKey { state } => {
             let state = State::open(&state_dir(state, global))?;
             out!("{}", sandbox::dh::load_or_create_rsa(&state)?.public_pem())?;
@@ -302,5 +311,40 @@ fn outbox(state_dir: &Path, json: bool) -> anyhow::Result<i32> {
             )?;
         }
     }
+    Ok(0)
+}
+
+fn info(state_dir: &Path, json: bool) -> anyhow::Result<i32> {
+    let state = State::open(state_dir)?;
+    let dcs = state.dc_ports()?;
+    if dcs.is_empty() {
+        return Err(sandbox::SandboxError::NeverServed.into());
+    }
+    let rsa = sandbox::dh::load_or_create_rsa(&state)?;
+    // Public half only: the private exponent never leaves the state.
+    let n = rsa.n.to_str_radix(16);
+    let e = rsa.e.to_u64_digits().first().copied().unwrap_or(0);
+    if json {
+        let dcs: Vec<_> = dcs
+            .iter()
+            .map(|(id, port)| serde_json::json!({"id": id, "ip": "127.0.0.1", "port": port}))
+            .collect();
+        let out = serde_json::json!({
+            "dcs": dcs,
+            "rsa": {
+                "pem": rsa.public_pem(),
+                "n_hex": n,
+                "e": e,
+                "fingerprint": rsa.fingerprint(),
+            },
+        });
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
+        return Ok(0);
+    }
+    for (id, port) in &dcs {
+        outln!("dc {id}: 127.0.0.1:{port}")?;
+    }
+    outln!("rsa fingerprint: {}", rsa.fingerprint())?;
+    out!("{}", rsa.public_pem())?;
     Ok(0)
 }

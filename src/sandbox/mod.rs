@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod crypto;
 pub mod dh;
+pub mod layers;
 pub mod rpc;
 pub mod rsa;
 pub mod server;
