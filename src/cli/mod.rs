@@ -2,7 +2,9 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 usage error; errors go to stderr.
 
 pub mod account;
+pub mod docs;
 pub mod sandbox;
+pub mod set_dc;
 pub mod store_cmds;
 
 use std::path::PathBuf;
@@ -51,6 +53,15 @@ pub enum Command {
     Sandbox(sandbox::SandboxCommand),
     #[command(flatten)]
     Account(account::AccountCommand),
+    /// Point a session at another DC entry (DC 1-5, address, port), in the session's own format.
+    SetDc(set_dc::SetDcArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions {
+        #[arg(value_enum)]
+        shell: docs::Shell,
+    },
+    /// Print the man page (roff): `tgsess man > tgsess.1`.
+    Man,
 }
 
 /// Parses the arguments, runs the command and returns the exit code.
@@ -61,6 +72,17 @@ pub fn main() -> i32 {
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
         Some(Command::Sandbox(cmd)) => sandbox::run(cmd, &cli.global),
         Some(Command::Account(cmd)) => account::run(cmd, &cli.global),
+        Some(Command::SetDc(args)) => set_dc::run(
+            args,
+            &crate::store::dir::SessionDir::resolve(cli.global.dir.as_deref()),
+        ),
+        Some(Command::Completions { shell }) => {
+            docs::completions(shell, &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => docs::man(&mut std::io::stdout())
+            .map(|()| 0)
+            .map_err(Into::into),
     };
     match result {
         Ok(code) => code,

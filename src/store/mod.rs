@@ -11,6 +11,8 @@ pub mod formats;
 pub mod inspect;
 pub mod list_cache;
 pub mod model;
+pub mod set_dc;
+pub mod tdata;
 
 use std::fs;
 use std::io::Read;
@@ -36,15 +38,29 @@ pub struct Loaded {
 /// Longest text file tgsess will treat as a string session (strings are < 1 KiB).
 const MAX_STRING_FILE: u64 = 64 * 1024;
 
-/// Reads a session file of any supported format, detected from its content.
+/// Reads a session file of any supported format, detected from its content. A tdata folder
+/// (or `FOLDER#N`, its N-th account) is read without a passcode: see [`read_file_with`].
 pub fn read_file(path: &Path) -> Result<Loaded> {
+    read_file_with(path, b"")
+}
+
+/// [`read_file`] with the local passcode of a tdata folder (ignored by other formats).
+pub fn read_file_with(path: &Path, passcode: &[u8]) -> Result<Loaded> {
+    if !path.exists()
+        && let Some((folder, n)) = path.to_str().and_then(tdata::split_account)
+    {
+        return read_tdata(&folder, n, passcode);
+    }
+    if path.is_dir() && tdata::is_tdata_folder(path) {
+        return read_tdata(path, 1, passcode);
+    }
     let label = path.display().to_string();
     let mut file = fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
     let meta = file.metadata().map_err(|e| StoreError::io(path, e))?;
     if meta.is_dir() {
         return Err(StoreError::invalid(
             label,
-            "is a folder, not a session file",
+            "is a folder, not a session file (nor a Telegram Desktop tdata folder: it has no key_datas)",
         ));
     }
     if meta.len() == 0 {
@@ -71,6 +87,22 @@ pub fn read_file(path: &Path) -> Result<Loaded> {
     parse_string(text.trim(), &label)
 }
 
+/// Account `n` (1-based) of a tdata folder.
+fn read_tdata(folder: &Path, n: usize, passcode: &[u8]) -> Result<Loaded> {
+    let accounts = tdata::read_folder(folder, passcode)?;
+    let count = accounts.len();
+    let account = accounts.into_iter().nth(n - 1).ok_or_else(|| {
+        StoreError::NotFound(format!(
+            "{}: has {count} account(s), not {n} (address them as FOLDER#1 to FOLDER#{count})",
+            folder.display()
+        ))
+    })?;
+    Ok(Loaded {
+        format: Format::Tdata,
+        session: account.session,
+    })
+}
+
 fn read_sqlite(path: &Path) -> Result<Loaded> {
     let conn = sqlite_detect::open_read_only(path)?;
     let format = sqlite_detect::detect(&conn, path)?;
@@ -78,6 +110,7 @@ fn read_sqlite(path: &Path) -> Result<Loaded> {
     let session = match format {
         Format::TelethonSqlite(_) => telethon_sqlite::read(&conn),
         Format::PyrogramSqlite(v) => pyrogram_sqlite::read(&conn, v),
+        Format::PyroforkSqlite => pyrogram_sqlite::read(&conn, 4),
         Format::TgsessSqlite => tgsess_sqlite::read(&conn),
         _ => unreachable!("detect returns SQLite formats only"),
     }
@@ -135,16 +168,8 @@ pub fn encode_string(session: &Session, format: Format) -> Result<String> {
         Format::TelethonString => telethon_string::encode(session).map_err(problem),
         Format::PyrogramString(_) => {
             pyrogram_string::encode(session).map_err(|field| match field.as_str() {
-                "api_id" => StoreError::MissingField {
-                    format: "pyrogram-string",
-                    field: "api_id",
-                    flag: "--api-id N",
-                },
-                "user_id" => StoreError::MissingField {
-                    format: "pyrogram-string",
-                    field: "user id",
-                    flag: "--user-id N",
-                },
+                "api_id" => StoreError::missing("pyrogram-string", "api_id", "--api-id N"),
+                "user_id" => StoreError::missing("pyrogram-string", "user id", "--user-id N"),
                 _ => problem(field),
             })
         }
@@ -182,6 +207,9 @@ pub fn write_file(path: &Path, session: &Session, format: Format) -> Result<()> 
             }
             create_sqlite(path, session, format.writer())
         }
+        // A new one-account folder; an existing folder is replaced only by an explicit
+        // `convert --force` (tdata::write_folder), never as a side effect.
+        BackendKind::Folder => tdata::write_folder(path, std::slice::from_ref(session), b"", false),
         BackendKind::Memory => Err(StoreError::invalid(
             path.display().to_string(),
             "memory sessions are not written to files",
@@ -197,6 +225,7 @@ fn write_sqlite_tables(
     match format {
         Format::TelethonSqlite(v) => telethon_sqlite::write_into(conn, session, v),
         Format::PyrogramSqlite(v) => pyrogram_sqlite::write_into(conn, session, v),
+        Format::PyroforkSqlite => pyrogram_sqlite::write_into(conn, session, 4),
         Format::TgsessSqlite => {
             tgsess_sqlite::migrate(conn)?;
             tgsess_sqlite::write_into(conn, session)
@@ -229,11 +258,12 @@ fn create_sqlite(path: &Path, session: &Session, format: Format) -> Result<()> {
             .transaction()
             .map_err(|e| StoreError::sqlite(path, e))?;
         let schema = match format {
-            Format::TelethonSqlite(_) => telethon_sqlite::SCHEMA_7,
-            Format::PyrogramSqlite(_) => pyrogram_sqlite::SCHEMA_7,
-            _ => "",
+            Format::TelethonSqlite(_) => telethon_sqlite::SCHEMA_7.to_string(),
+            Format::PyrogramSqlite(v) => pyrogram_sqlite::create_script(v, false),
+            Format::PyroforkSqlite => pyrogram_sqlite::create_script(4, true),
+            _ => String::new(),
         };
-        tx.execute_batch(schema)
+        tx.execute_batch(&schema)
             .map_err(|e| StoreError::sqlite(path, e))?;
         write_sqlite_tables(&tx, session, format).map_err(|e| StoreError::sqlite(path, e))?;
         tx.commit().map_err(|e| StoreError::sqlite(path, e))?;
