@@ -94,7 +94,7 @@ impl LocalKey {
     /// Decrypts one block; `None` when the key is wrong or the block is damaged (the two
     /// cannot be told apart: the check is the SHA-1 of the plain text).
     pub fn decrypt(&self, block: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-        if block.len() <= 16 || block.len() % 16 != 0 {
+        if block.len() <= 16 || !block.len().is_multiple_of(16) {
             return None;
         }
         let (msg_key, body) = block.split_at(16);
