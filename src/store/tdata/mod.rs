@@ -5,8 +5,8 @@
 //! optional config file.
 
 mod crypto;
-mod file;
-mod stream;
+pub mod file;
+pub mod stream;
 mod write;
 
 use std::fs;
@@ -86,6 +86,15 @@ fn read_limited(path: &Path) -> Result<Vec<u8>> {
         ));
     }
     fs::read(path).map_err(|e| StoreError::io(path, e))
+}
+
+/// The local key and the account indices of a key file's bytes (public for the fuzz target
+/// and the benchmark; [`read_folder`] is the way in).
+pub fn parse_key_file(bytes: &[u8], passcode: &[u8]) -> Result<(LocalKey, Vec<i32>)> {
+    let local_key = unlock(bytes, passcode, "key_datas")?;
+    let (indices, _) =
+        read_key_info(bytes, &local_key).map_err(|p| StoreError::invalid("key_datas", p))?;
+    Ok((local_key, indices))
 }
 
 /// The local key, from the key file and the passcode.
