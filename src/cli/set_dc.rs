@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::Args;
 
+use super::output::errln;
 use crate::store::dir::SessionDir;
 use crate::store::set_dc::{self, Request};
 use crate::store::{self, BackendKind};
+use crate::text::{clean, clean_path};
 
 #[derive(Args, Debug)]
 pub struct SetDcArgs {
@@ -52,12 +54,12 @@ pub fn run(args: SetDcArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     let mut session = loaded.session;
     let notes = set_dc::apply(&mut session, target, loaded.format);
     for note in &notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(note));
     }
     store::write_file(&path, &session, loaded.format.writer())?;
-    eprintln!(
+    errln!(
         "{}: DC {} at {} port {} ({})",
-        path.display(),
+        clean_path(&path),
         target.dc,
         target.address,
         target.port,

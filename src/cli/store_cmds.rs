@@ -1,6 +1,6 @@
 //! `list`, `inspect`, `convert`, `clone`, `rm`: the store over the command line.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -10,13 +10,15 @@ use serde_json::{Value, json};
 
 use super::GlobalArgs;
 use super::account::Prompter;
+use super::output::{errln, out, outln};
 use crate::secret::SecretString;
 use crate::store::StoreError;
 use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::SessionDir;
 use crate::store::list_cache;
 use crate::store::{self, BackendKind, Format, Loaded, inspect};
-use crate::ui::text::{clean, fit};
+use crate::text::{clean, clean_path};
+use crate::ui::text::fit;
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -106,12 +108,12 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
         } => {
             let loaded = read_input(&input, &dir)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&inspect::to_json(&loaded, reveal))?
-                );
+                )?;
             } else {
-                print!("{}", inspect::to_text(&loaded, reveal));
+                out!("{}", inspect::to_text(&loaded, reveal))?;
             }
             Ok(0)
         }
@@ -119,7 +121,7 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
         StoreCommand::Clone { src, name, to } => clone(&src, &name, to, &dir),
         StoreCommand::Rm { name } => {
             let dest = dir.trash(&name)?;
-            eprintln!("moved '{name}' to {}", dest.display());
+            errln!("moved '{}' to {}", clean(&name), clean_path(&dest));
             Ok(0)
         }
     }
@@ -133,9 +135,7 @@ pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
         if bytes.starts_with(store::formats::sqlite_detect::SQLITE_MAGIC) {
-            let tmp = tempfile::NamedTempFile::new()?;
-            std::fs::write(tmp.path(), &bytes)?;
-            return Ok(store::read_file(tmp.path())?);
+            return Ok(store::read_sqlite_bytes(&bytes, "standard input")?);
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("standard input: not text and not SQLite"))?;
@@ -172,7 +172,7 @@ pub fn read_path(path: &Path) -> anyhow::Result<Loaded> {
     match store::read_file(path) {
         Err(StoreError::PasscodeNeeded(_)) => {
             let passcode =
-                Prompter::new().secret(&format!("Local passcode of {}: ", path.display()))?;
+                Prompter::new().secret(&format!("Local passcode of {}: ", clean_path(path)))?;
             Ok(store::read_file_with(path, passcode.reveal().as_bytes())?)
         }
         other => Ok(other?),
@@ -196,15 +196,15 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
     let rows = list_cache::list(dir)?;
     if json {
         let arr: Vec<Value> = rows.iter().map(row_json).collect();
-        println!("{}", serde_json::to_string_pretty(&Value::Array(arr))?);
+        outln!("{}", serde_json::to_string_pretty(&Value::Array(arr))?)?;
         return Ok(0);
     }
     if rows.is_empty() {
-        eprintln!("no sessions in {}", dir.root().display());
+        errln!("no sessions in {}", clean_path(dir.root()));
         return Ok(0);
     }
-    let mut out = String::new();
-    out.push_str(&format!(
+    let mut table = String::new();
+    table.push_str(&format!(
         "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}\n",
         "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT", "ACCOUNT"
     ));
@@ -235,7 +235,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                 } else {
                     ""
                 };
-                out.push_str(&format!(
+                table.push_str(&format!(
                     "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}\n",
                     name,
                     row.backend.name(),
@@ -250,7 +250,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                     key
                 ));
             }
-            Err(e) => out.push_str(&format!(
+            Err(e) => table.push_str(&format!(
                 "{:<24} {:<7} error: {}\n",
                 name,
                 row.backend.name(),
@@ -258,7 +258,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
             )),
         }
     }
-    std::io::stdout().write_all(out.as_bytes())?;
+    out!("{table}")?;
     Ok(0)
 }
 
@@ -285,7 +285,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     let target = args.to.writer();
     let (session, notes) = prepare(&loaded.session, target, &overrides)?;
     for note in &notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(note));
     }
     if args.passcode && target != Format::Tdata {
         bail!("--passcode is for --to tdata only");
@@ -304,7 +304,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
                 passcode.reveal().as_bytes(),
                 args.force,
             )?;
-            eprintln!("wrote {} ({})", path.display(), target.name());
+            errln!("wrote {} ({})", clean_path(path), target.name());
         }
         None | Some(_)
             if is_string && args.output.as_deref().is_none_or(|p| p == Path::new("-")) =>
@@ -314,7 +314,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
                     "a session string is a secret: pass --reveal to print it, or -o PATH to write it to a file"
                 );
             }
-            println!("{}", store::encode_string(&session, target)?);
+            outln!("{}", store::encode_string(&session, target)?)?;
         }
         None => bail!("{} is a file format: pass -o PATH", target.family()),
         Some(path) if path == Path::new("-") => bail!(
@@ -336,7 +336,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
             } else {
                 store::write_file(path, &session, target)?;
             }
-            eprintln!("wrote {} ({})", path.display(), target.name());
+            errln!("wrote {} ({})", clean_path(path), target.name());
         }
     }
     Ok(0)
@@ -356,11 +356,11 @@ fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> an
     let path = dir.new_path(name, format)?;
     let (session, notes) = prepare(&loaded.session, format, &Overrides::default())?;
     for note in &notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(note));
     }
     store::write_file(&path, &session, format)?;
-    eprintln!("cloned to {} ({})", path.display(), format.name());
-    eprintln!(
+    errln!("cloned to {} ({})", clean_path(&path), format.name());
+    errln!(
         "warning: both copies share one auth key. Using both at once makes Telegram revoke the key \
          (AUTH_KEY_DUPLICATED) and log both out. Use `tgsess fork` for an independent login."
     );
