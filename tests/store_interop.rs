@@ -10,14 +10,6 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 
-fn venv_python(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("TGSESS_VENVS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/tmp/fmt/venvs".into());
-    let py = root.join(name).join("bin/python");
-    py.exists().then_some(py)
-}
-
 fn judge(python: &Path, script: &str, kind: &str, file: &Path) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/interop")

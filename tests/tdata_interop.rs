@@ -13,14 +13,6 @@ use common::*;
 use serde_json::Value;
 use tgsess::store::{self, tdata};
 
-fn venv_python(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("TGSESS_VENVS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/tmp/fmt/venvs".into());
-    let py = root.join(name).join("bin/python");
-    py.exists().then_some(py)
-}
-
 fn skipped(test: &str, venv: &str) {
     eprintln!(
         "SKIPPED {test}: no {venv} venv (run the shared setup-venvs.sh, or set TGSESS_VENVS)"

@@ -70,3 +70,13 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// The Python of one of the real clients' venvs (`TGSESS_VENVS`, default /tmp/fmt/venvs,
+/// made by the project's shared setup-venvs.sh), when it exists.
+pub fn venv_python(name: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("TGSESS_VENVS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/tmp/fmt/venvs".into());
+    let py = root.join(name).join("bin/python");
+    py.exists().then_some(py)
+}
