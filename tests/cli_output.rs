@@ -229,3 +229,17 @@ fn error_lines_escape_what_the_user_or_a_file_supplied() {
     assert!(err.starts_with("error: "), "{err}");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
 }
+
+#[test]
+fn the_tui_without_a_terminal_says_what_to_do() {
+    let dir = session_dir();
+    for stdout in [Stdio::null(), Stdio::piped()] {
+        let out = command(dir.path(), &[]).stdout(stdout).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: the terminal UI needs a terminal"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

@@ -8,6 +8,7 @@ pub mod sandbox;
 pub mod set_dc;
 pub mod store_cmds;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -77,6 +78,10 @@ pub fn main() -> i32 {
         start_command_log(cli.global.log_level.as_deref(), &matches);
     }
     let result = match cli.command {
+        None if !std::io::stdout().is_terminal() => Err(anyhow::anyhow!(
+            "the terminal UI needs a terminal on standard output; in scripts, use the \
+             commands (tgsess --help)"
+        )),
         None => crate::ui::run(&cli.global),
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
         Some(Command::Sandbox(cmd)) => sandbox::run(cmd, &cli.global),

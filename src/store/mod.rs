@@ -105,7 +105,7 @@ fn read_tdata(folder: &Path, n: usize, passcode: &[u8]) -> Result<Loaded> {
 
 fn read_sqlite(path: &Path) -> Result<Loaded> {
     let conn = sqlite_detect::open_read_only(path)?;
-    read_open_sqlite(&conn, path)
+    read_sqlite_connection(&conn, path)
 }
 
 /// Reads a SQLite session given as bytes (standard input) in memory: no copy of the key is
@@ -126,11 +126,12 @@ pub fn read_sqlite_bytes(bytes: &[u8], label: &str) -> Result<Loaded> {
     let mut conn = Connection::open_in_memory().map_err(|e| StoreError::sqlite(named, e))?;
     conn.deserialize_read_exact(rusqlite::MAIN_DB, &image[..], image.len(), true)
         .map_err(|e| sqlite_detect::explain(named, e))?;
-    read_open_sqlite(&conn, named)
+    read_sqlite_connection(&conn, named)
 }
 
-/// Detects the format of an open database and reads it; `path` labels errors.
-fn read_open_sqlite(conn: &Connection, path: &Path) -> Result<Loaded> {
+/// Detects the format of an open database and reads it; `path` labels errors. (Public for
+/// the fuzz harness, which hands it databases with hostile values.)
+pub fn read_sqlite_connection(conn: &Connection, path: &Path) -> Result<Loaded> {
     let format = sqlite_detect::detect(conn, path)?;
     let label = path.display().to_string();
     let session = match format {
