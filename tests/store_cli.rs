@@ -345,8 +345,8 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
         assert!(!err.contains(&pyro_bad_flag[10..40]), "{err}");
     }
     assert_eq!(snapshot(dir), before, "no file may change");
-    // Usage errors exit 2.
-    let out = tgsess(dir, &["convert", good, "--to", "tdata"]);
+    // Usage errors exit 2 (tdata is a format now: an unknown name is the usage error).
+    let out = tgsess(dir, &["convert", good, "--to", "tdesktop"]);
     assert_eq!(out.status.code(), Some(2));
 }
 

@@ -53,7 +53,12 @@ fn overrides_from(entry: &Value) -> Overrides {
 fn carries(format: Format, field: &str) -> bool {
     match field {
         "dc_id" | "auth_key_hex" => true,
-        "server_address" | "port" => !matches!(format, Format::PyrogramString(_)),
+        // Pyrogram SQLite stores the address from kurigram's schema 7 on.
+        "server_address" | "port" => match format {
+            Format::PyrogramString(_) | Format::PyroforkSqlite => false,
+            Format::PyrogramSqlite(v) => v >= 7,
+            _ => true,
+        },
         "user_id" => format != Format::TelethonString,
         "is_bot" | "api_id" | "test_mode" => {
             !matches!(format, Format::TelethonString | Format::TelethonSqlite(_))
@@ -238,6 +243,8 @@ fn written_sqlite_files_have_the_libraries_exact_schema() {
     for (target, reference) in [
         (Format::TelethonSqlite(7), "telethon136_dc4_user_v7.session"),
         (Format::PyrogramSqlite(7), "kurigram_dc2_user.session"),
+        (Format::PyrogramSqlite(3), "pyrogram2_dc2_user_v3.session"),
+        (Format::PyroforkSqlite, "pyrofork_dc2_user_v4.session"),
     ] {
         let path = tmp.path().join(reference);
         store::write_file(&path, &source.session, target).unwrap();

@@ -817,12 +817,12 @@ async fn fork_cmd(
 
 /// Reads answers: from the terminal (secrets without echo), or one line per prompt from
 /// standard input when it is not a terminal.
-struct Prompter {
+pub(crate) struct Prompter {
     interactive: bool,
 }
 
 impl Prompter {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             interactive: std::io::stdin().is_terminal(),
         }
@@ -832,8 +832,13 @@ impl Prompter {
         Ok(self.read(prompt, false)?.reveal().to_string())
     }
 
-    fn secret(&mut self, prompt: &str) -> anyhow::Result<SecretString> {
+    pub(crate) fn secret(&mut self, prompt: &str) -> anyhow::Result<SecretString> {
         self.read(prompt, true)
+    }
+
+    /// Whether answers come from a terminal (so a new secret can be asked twice).
+    pub(crate) fn is_interactive(&self) -> bool {
+        self.interactive
     }
 
     fn new_password(&mut self) -> anyhow::Result<SecretString> {

@@ -2,8 +2,10 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 usage error; errors go to stderr.
 
 pub mod account;
+pub mod docs;
 pub mod output;
 pub mod sandbox;
+pub mod set_dc;
 pub mod store_cmds;
 
 use std::io::IsTerminal;
@@ -66,6 +68,15 @@ pub enum Command {
     Sandbox(sandbox::SandboxCommand),
     #[command(flatten)]
     Account(account::AccountCommand),
+    /// Point a session at another DC entry (DC 1-5, address, port), in the session's own format.
+    SetDc(set_dc::SetDcArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions {
+        #[arg(value_enum)]
+        shell: docs::Shell,
+    },
+    /// Print the man page (roff): `tgsess man > tgsess.1`.
+    Man,
 }
 
 /// Parses the arguments, runs the command and returns the exit code.
@@ -88,6 +99,25 @@ pub fn main() -> i32 {
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
         Some(Command::Sandbox(cmd)) => sandbox::run(cmd, &cli.global),
         Some(Command::Account(cmd)) => account::run(cmd, &cli.global),
+        Some(Command::SetDc(args)) => set_dc::run(
+            args,
+            &crate::store::dir::SessionDir::resolve(cli.global.dir.as_deref()),
+        ),
+        Some(Command::Completions { shell }) => {
+            // Built in memory first: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            docs::completions(shell, &mut script);
+            output::out!("{}", String::from_utf8_lossy(&script))
+                .map(|()| 0)
+                .map_err(Into::into)
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            docs::man(&mut page)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| Ok(output::out!("{}", String::from_utf8_lossy(&page))?))
+                .map(|()| 0)
+        }
     };
     match result {
         Ok(code) => code,

@@ -243,10 +243,7 @@ fn new_session(state_dir: &Path, dc: i32, to: &str, output: Option<&Path>) -> an
     }
     let session = sandbox::provision_session(state_dir, dc)?;
     let mut overrides = convert::Overrides::default();
-    if matches!(
-        format,
-        Format::PyrogramString(_) | Format::PyrogramSqlite(_)
-    ) {
+    if format.is_pyrogram() {
         // Pyrogram formats always hold a user id; Pyrogram itself writes 0 until a login.
         overrides.user_id = Some(0);
         overrides.is_bot = Some(false);

@@ -8,7 +8,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use super::GlobalArgs;
+use super::account::Prompter;
 use super::output::{errln, out, outln};
+use crate::secret::SecretString;
+use crate::store::StoreError;
 use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::SessionDir;
 use crate::store::list_cache;
@@ -60,7 +63,9 @@ pub enum CloneTarget {
 pub struct ConvertArgs {
     /// A file, a session name, a session string, or - (stdin).
     pub input: String,
-    /// tgsess-string, telethon-string, pyrogram-string, tgsess-sqlite, telethon-sqlite, pyrogram-sqlite.
+    /// tgsess-string, telethon-string, pyrogram-string, tgsess-sqlite, telethon-sqlite,
+    /// pyrogram-sqlite (schema 3, every fork reads it; or pyrogram-sqlite-v7 = kurigram-sqlite,
+    /// pyrofork-sqlite), tdata (a Telegram Desktop folder).
     #[arg(long, value_name = "FORMAT")]
     pub to: Format,
     /// Where to write (- for stdout). Without it, a string is printed only with --reveal.
@@ -87,6 +92,9 @@ pub struct ConvertArgs {
     pub address: Option<IpAddr>,
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
+    /// Lock a new tdata folder with a local passcode (asked without echo, or one line of stdin).
+    #[arg(long)]
+    pub passcode: bool,
 }
 
 pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
@@ -144,13 +152,13 @@ fn read_input_with_path(
     let path = Path::new(input);
     // symlink_metadata: a FIFO, a folder or a dangling link named here is refused by
     // read_file with its reason, not taken for a session string.
-    if std::fs::symlink_metadata(path).is_ok() {
-        return Ok((store::read_file(path)?, Some(path.to_path_buf())));
+    if std::fs::symlink_metadata(path).is_ok() || store::tdata::split_account(input).is_some() {
+        return Ok((read_path(path)?, Some(path.to_path_buf())));
     }
     if store::dir::validate_name(input).is_ok()
         && let Ok(found) = dir.find(input)
     {
-        return Ok((store::read_file(&found)?, Some(found)));
+        return Ok((read_path(&found)?, Some(found)));
     }
     let looks_like_path = input.contains('/')
         || input.ends_with(".session")
@@ -166,6 +174,32 @@ fn read_input_with_path(
         store::parse_string(input, "the session string given as argument")?,
         None,
     ))
+}
+
+/// Reads a file or tdata folder, asking for the folder's local passcode when it has one
+/// (without echo on a terminal, else one line of standard input).
+pub fn read_path(path: &Path) -> anyhow::Result<Loaded> {
+    match store::read_file(path) {
+        Err(StoreError::PasscodeNeeded(_)) => {
+            let passcode =
+                Prompter::new().secret(&format!("Local passcode of {}: ", clean_path(path)))?;
+            Ok(store::read_file_with(path, passcode.reveal().as_bytes())?)
+        }
+        other => Ok(other?),
+    }
+}
+
+/// A new local passcode for a tdata folder (asked twice on a terminal).
+fn new_passcode() -> anyhow::Result<SecretString> {
+    let mut prompter = Prompter::new();
+    let first = prompter.secret("New local passcode: ")?;
+    if prompter.is_interactive() && prompter.secret("New local passcode again: ")? != first {
+        bail!("the two passcodes differ");
+    }
+    if first.is_empty() {
+        bail!("the local passcode is empty: leave out --passcode for a folder without one");
+    }
+    Ok(first)
 }
 
 fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
@@ -269,8 +303,25 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     for note in &notes {
         errln!("note: {}", clean(note));
     }
+    if args.passcode && target != Format::Tdata {
+        bail!("--passcode is for --to tdata only");
+    }
     let is_string = target.backend() == BackendKind::String;
     match args.output.as_deref() {
+        Some(path) if target == Format::Tdata && path != Path::new("-") => {
+            let passcode = if args.passcode {
+                new_passcode()?
+            } else {
+                SecretString::new("")
+            };
+            store::tdata::write_folder(
+                path,
+                std::slice::from_ref(&session),
+                passcode.reveal().as_bytes(),
+                args.force,
+            )?;
+            errln!("wrote {} ({})", clean_path(path), target.name());
+        }
         None | Some(_)
             if is_string && args.output.as_deref().is_none_or(|p| p == Path::new("-")) =>
         {

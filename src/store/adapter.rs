@@ -133,9 +133,11 @@ impl StoredSession {
         // written as Pyrogram's "empty" session (no key).
         let can_hold = match format {
             Format::PyrogramString(_) => session.user_id.is_some() && session.api_id.is_some(),
-            Format::PyrogramSqlite(_) => {
+            Format::PyrogramSqlite(_) | Format::PyroforkSqlite => {
                 !session.has_key() || (session.user_id.is_some() && session.api_id.is_some())
             }
+            // A tdata folder may hold other accounts: it is never rewritten behind the user.
+            Format::Tdata => false,
             _ => true,
         };
         if !can_hold {
@@ -143,10 +145,7 @@ impl StoredSession {
             return Ok(());
         }
         let mut to_write = session.clone();
-        if matches!(
-            format,
-            Format::PyrogramString(_) | Format::PyrogramSqlite(_)
-        ) {
+        if format.is_pyrogram() {
             to_write.is_bot.get_or_insert(false);
             to_write.test_mode.get_or_insert(false);
         }

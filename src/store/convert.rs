@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::dc_table;
-use super::error::{Result, StoreError};
+use super::error::{Missing, Result, StoreError};
 use super::format::{BackendKind, Format};
 use super::model::Session;
 
@@ -67,8 +67,12 @@ pub fn prepare(
             "the session has no auth key (logged out or never logged in)",
         ));
     }
+    if target == Format::Tdata {
+        refuse_for_tdata(&s)?;
+    }
+    let mut missing = Vec::new();
     let needs_address = matches!(target, Format::TelethonString | Format::TelethonSqlite(_));
-    let wants_address = needs_address || matches!(target, Format::PyrogramSqlite(_));
+    let wants_address = target.carries().address;
     let home_has_address = s
         .home()
         .is_some_and(|h| h.ipv4.is_some() || h.ipv6.is_some());
@@ -91,34 +95,32 @@ pub fn prepare(
                     home.port = Some(known.port);
                 }
             }
-            None if needs_address => {
-                return Err(StoreError::MissingField {
-                    format: target.family_static(),
-                    field: "server address (no known address for this DC)",
-                    flag: "--address IP --port N",
-                });
-            }
+            None if needs_address => missing.push(Missing {
+                field: "server address (no known address for this DC)",
+                flag: "--address IP --port N",
+            }),
             None => {}
         }
     }
-    if matches!(
-        target,
-        Format::PyrogramString(_) | Format::PyrogramSqlite(_)
-    ) {
-        if s.api_id.is_none() {
-            return Err(StoreError::MissingField {
-                format: target.family_static(),
-                field: "api_id",
-                flag: "--api-id N",
-            });
-        }
-        if s.user_id.is_none() {
-            return Err(StoreError::MissingField {
-                format: target.family_static(),
-                field: "user id",
-                flag: "--user-id N",
-            });
-        }
+    if target.is_pyrogram() && s.api_id.is_none() {
+        missing.push(Missing {
+            field: "api_id",
+            flag: "--api-id N",
+        });
+    }
+    if (target.is_pyrogram() || target == Format::Tdata) && s.user_id.is_none() {
+        missing.push(Missing {
+            field: "user id",
+            flag: "--user-id N",
+        });
+    }
+    if !missing.is_empty() {
+        return Err(StoreError::MissingFields {
+            format: target.family_static(),
+            missing,
+        });
+    }
+    if target.is_pyrogram() {
         if s.test_mode.is_none() {
             let test = infer_test_mode(&s);
             s.test_mode = Some(test);
@@ -131,7 +133,82 @@ pub fn prepare(
             notes.push("the source does not say whether this is a bot; written as a user (pass --bot for a bot)".into());
         }
     }
+    notes.extend(dropped_fields(&s, target));
     Ok((s, notes))
+}
+
+/// Telegram Desktop logs in users on the production servers only.
+fn refuse_for_tdata(s: &Session) -> Result<()> {
+    let problem = if s.is_bot == Some(true) {
+        "the session is a bot's, and Telegram Desktop cannot hold bots"
+    } else if s.test_mode == Some(true) || infer_test_mode(s) {
+        "the session belongs to Telegram's test servers; tgsess writes tdata for production only"
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::invalid("writing tdata", problem))
+}
+
+/// One `note:` per field of `s` that `target` cannot store, so nothing is lost silently.
+pub fn dropped_fields(s: &Session, target: Format) -> Vec<String> {
+    let keeps = target.carries();
+    let name = target.family();
+    let mut notes = Vec::new();
+    if let Some(home) = s.home() {
+        let both = home.ipv4.is_some() && home.ipv6.is_some();
+        if !keeps.address
+            && let Some(addr) = home.address_text()
+        {
+            notes.push(format!(
+                "{name} stores no server address: {addr} is dropped (the client uses its DC table)"
+            ));
+        } else if both
+            && !keeps.both_addresses
+            && let Some(v6) = home.ipv6
+        {
+            notes.push(format!(
+                "{name} stores one address: the IPv6 address {v6} is dropped"
+            ));
+        }
+        if !keeps.port
+            && let Some(port) = home.port
+        {
+            notes.push(format!("{name} stores no port: port {port} is dropped"));
+        }
+    }
+    let fields = [
+        (keeps.user_id, s.user_id.map(|v| v.to_string()), "user id"),
+        (keeps.is_bot, s.is_bot.map(|v| v.to_string()), "bot flag"),
+        (keeps.api_id, s.api_id.map(|v| v.to_string()), "api_id"),
+        (
+            keeps.test_mode,
+            s.test_mode.map(|v| v.to_string()),
+            "test-mode flag",
+        ),
+    ];
+    for (kept, value, field) in fields {
+        if !kept && let Some(value) = value {
+            notes.push(format!("{name} stores no {field}: {value} is dropped"));
+        }
+    }
+    let others: Vec<String> = s
+        .dcs
+        .iter()
+        .filter(|d| d.id != s.dc_id && d.auth_key.is_some())
+        .map(|d| d.id.to_string())
+        .collect();
+    if !keeps.other_dcs && !others.is_empty() {
+        notes.push(format!(
+            "{name} stores only the home DC's key: the keys of DC {} are dropped",
+            others.join(", ")
+        ));
+    }
+    if !keeps.account_info && s.user.as_ref().is_some_and(|u| !u.is_empty()) {
+        notes.push(format!(
+            "{name} stores no account name, username or phone: they are dropped"
+        ));
+    }
+    notes
 }
 
 impl Format {

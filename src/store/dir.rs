@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::error::{Result, StoreError};
 use super::format::{BackendKind, Format};
-use super::{Loaded, read_file};
+use super::{Loaded, read_file, tdata};
 use crate::fsutil;
 
 pub const TRASH: &str = ".trash";
@@ -76,12 +76,20 @@ impl SessionDir {
                 .flat_map(|w| w.join().expect("reader thread panicked"))
                 .collect()
         });
-        Ok(results.into_iter().flatten().collect())
+        let mut listed: Vec<Listed> = results.into_iter().flatten().collect();
+        listed.extend(tdata_listings(&self.root));
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listed)
     }
 
-    /// The file of an existing session called `name`.
+    /// The file of an existing session called `name` (a tdata folder's accounts are `name`
+    /// and `name#2`...).
     pub fn find(&self, name: &str) -> Result<PathBuf> {
         validate_name(name)?;
+        let folder = name.rsplit_once('#').map_or(name, |(f, _)| f);
+        if tdata::is_tdata_folder(&self.root.join(folder)) {
+            return Ok(self.root.join(name));
+        }
         for ext in EXTENSIONS {
             let p = self.root.join(format!("{name}.{ext}"));
             if p.is_file() {
@@ -105,6 +113,7 @@ impl SessionDir {
         }
         let ext = match format.backend() {
             BackendKind::Sqlite => "session",
+            BackendKind::Folder => return Ok(self.root.join(name)),
             _ => "string",
         };
         Ok(self.root.join(format!("{name}.{ext}")))
@@ -179,6 +188,50 @@ fn read_candidate((name, ext, path): &(String, &'static str, PathBuf)) -> Option
         backend,
         result,
     })
+}
+
+/// One row per account of each tdata folder directly inside `root` (`NAME`, `NAME#2`...), or
+/// one row with the reason the folder cannot be read (for example its local passcode).
+/// Folders are never cached: their files change in place.
+pub fn tdata_listings(root: &Path) -> Vec<Listed> {
+    let Ok(entries) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(OsStr::to_str).map(str::to_string) else {
+            continue;
+        };
+        if name.starts_with('.') || !path.is_dir() || !tdata::is_tdata_folder(&path) {
+            continue;
+        }
+        let listed = |name: String, path: PathBuf, result| Listed {
+            name,
+            path,
+            backend: BackendKind::Folder,
+            result,
+        };
+        match tdata::read_folder(&path, b"") {
+            Ok(accounts) => {
+                for (i, account) in accounts.into_iter().enumerate() {
+                    let (name, path) = if i == 0 {
+                        (name.clone(), path.clone())
+                    } else {
+                        let tagged = format!("{name}#{}", i + 1);
+                        (tagged.clone(), root.join(tagged))
+                    };
+                    let loaded = Loaded {
+                        format: Format::Tdata,
+                        session: account.session,
+                    };
+                    out.push(listed(name, path, Ok(loaded)));
+                }
+            }
+            Err(e) => out.push(listed(name, path, Err(e))),
+        }
+    }
+    out
 }
 
 /// `name` and extension of a listable file; hidden files and other extensions are skipped.

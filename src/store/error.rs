@@ -16,13 +16,22 @@ pub enum StoreError {
     #[error("{}: SQLite error: {err}", path.display())]
     Sqlite { path: PathBuf, err: rusqlite::Error },
 
-    /// The target format needs a field the source does not carry.
-    #[error("cannot write {format}: the source has no {field}; pass {flag}")]
-    MissingField {
+    /// The target format needs fields the source does not carry: all of them, each with the
+    /// flag that supplies it, so one run tells the user everything to pass.
+    #[error("{}", missing_message(format, missing))]
+    MissingFields {
         format: &'static str,
-        field: &'static str,
-        flag: &'static str,
+        missing: Vec<Missing>,
     },
+
+    /// A tdata folder locked with a local passcode, read without one.
+    #[error(
+        "{0}: locked with a local passcode (tgsess asks for it when run on a terminal, or reads one line of standard input)"
+    )]
+    PasscodeNeeded(String),
+
+    #[error("{0}: wrong local passcode")]
+    WrongPasscode(String),
 
     #[error("{0}")]
     BadName(String),
@@ -34,7 +43,32 @@ pub enum StoreError {
     AlreadyExists(String),
 }
 
+/// A field a target format needs, and the command-line flag that supplies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Missing {
+    pub field: &'static str,
+    pub flag: &'static str,
+}
+
+fn missing_message(format: &str, missing: &[Missing]) -> String {
+    let fields = missing
+        .iter()
+        .map(|m| format!("no {}", m.field))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let flags = missing.iter().map(|m| m.flag).collect::<Vec<_>>().join(" ");
+    format!("cannot write {format}: the source has {fields}; pass {flags}")
+}
+
 impl StoreError {
+    /// A target that needs exactly one more field.
+    pub fn missing(format: &'static str, field: &'static str, flag: &'static str) -> Self {
+        StoreError::MissingFields {
+            format,
+            missing: vec![Missing { field, flag }],
+        }
+    }
+
     pub fn invalid(input: impl Into<String>, problem: impl Into<String>) -> Self {
         StoreError::Invalid {
             input: input.into(),

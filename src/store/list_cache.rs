@@ -188,6 +188,18 @@ fn list_at(dir: &SessionDir, now: i128) -> super::Result<Vec<Row>> {
             info,
         });
     }
+    rows.extend(super::dir::tdata_listings(dir.root()).into_iter().map(|l| {
+        Row {
+            name: l.name,
+            path: l.path,
+            backend: l.backend,
+            info: l
+                .result
+                .map(|loaded| inspect::to_json(&loaded, false))
+                .map_err(|e| e.to_string()),
+        }
+    }));
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(rows)
 }
 

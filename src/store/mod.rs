@@ -13,6 +13,8 @@ pub mod list_cache;
 pub mod model;
 pub mod sqlite_read;
 pub mod sqlite_write;
+pub mod set_dc;
+pub mod tdata;
 
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
@@ -40,8 +42,22 @@ const MAX_STRING_FILE: u64 = 64 * 1024;
 
 /// Reads a session file of any supported format, detected from its content. Only regular
 /// files are read (a FIFO or a device is refused, never waited on), and at most
-/// [`fsutil::MAX_SESSION_BYTES`].
+/// [`fsutil::MAX_SESSION_BYTES`]. A tdata folder (or `FOLDER#N`, its N-th account) is read
+/// without a passcode: see [`read_file_with`].
 pub fn read_file(path: &Path) -> Result<Loaded> {
+    read_file_with(path, b"")
+}
+
+/// [`read_file`] with the local passcode of a tdata folder (ignored by other formats).
+pub fn read_file_with(path: &Path, passcode: &[u8]) -> Result<Loaded> {
+    if !path.exists()
+        && let Some((folder, n)) = path.to_str().and_then(tdata::split_account)
+    {
+        return read_tdata(&folder, n, passcode);
+    }
+    if path.is_dir() && tdata::is_tdata_folder(path) {
+        return read_tdata(path, 1, passcode);
+    }
     let label = path.display().to_string();
     let (mut file, meta) = fsutil::open_regular(path).map_err(|e| StoreError::io(path, e))?;
     if meta.len() == 0 {
@@ -80,6 +96,22 @@ pub fn read_bytes(bytes: Vec<u8>, label: &str) -> Result<Loaded> {
         return read_sqlite_bytes(&bytes, label);
     }
     parse_text(bytes, label)
+}
+
+/// Account `n` (1-based) of a tdata folder.
+fn read_tdata(folder: &Path, n: usize, passcode: &[u8]) -> Result<Loaded> {
+    let accounts = tdata::read_folder(folder, passcode)?;
+    let count = accounts.len();
+    let account = accounts.into_iter().nth(n - 1).ok_or_else(|| {
+        StoreError::NotFound(format!(
+            "{}: has {count} account(s), not {n} (address them as FOLDER#1 to FOLDER#{count})",
+            folder.display()
+        ))
+    })?;
+    Ok(Loaded {
+        format: Format::Tdata,
+        session: account.session,
+    })
 }
 
 /// Reads a SQLite session given as bytes (standard input) in memory: no copy of the key is
@@ -132,6 +164,7 @@ fn read_sqlite_tables(conn: &Connection, format: Format) -> std::result::Result<
     match format {
         Format::TelethonSqlite(_) => telethon_sqlite::read(conn),
         Format::PyrogramSqlite(v) => pyrogram_sqlite::read(conn, v),
+        Format::PyroforkSqlite => pyrogram_sqlite::read(conn, 4),
         Format::TgsessSqlite => tgsess_sqlite::read(conn),
         _ => unreachable!("detect returns SQLite formats only"),
     }
@@ -187,16 +220,8 @@ pub fn encode_string(session: &Session, format: Format) -> Result<String> {
         Format::TelethonString => telethon_string::encode(session).map_err(problem),
         Format::PyrogramString(_) => {
             pyrogram_string::encode(session).map_err(|field| match field.as_str() {
-                "api_id" => StoreError::MissingField {
-                    format: "pyrogram-string",
-                    field: "api_id",
-                    flag: "--api-id N",
-                },
-                "user_id" => StoreError::MissingField {
-                    format: "pyrogram-string",
-                    field: "user id",
-                    flag: "--user-id N",
-                },
+                "api_id" => StoreError::missing("pyrogram-string", "api_id", "--api-id N"),
+                "user_id" => StoreError::missing("pyrogram-string", "user id", "--user-id N"),
                 _ => problem(field),
             })
         }
@@ -269,6 +294,9 @@ fn write(path: &Path, session: &Session, format: Format, replace: bool) -> Resul
             }
             _ => sqlite_write::create(path, session, format.writer()),
         },
+        // A new one-account folder; an existing folder is replaced only by an explicit
+        // `convert --force` (tdata::write_folder), never as a side effect.
+        BackendKind::Folder => tdata::write_folder(path, std::slice::from_ref(session), b"", false),
         BackendKind::Memory => Err(StoreError::invalid(
             path.display().to_string(),
             "memory sessions are not written to files",

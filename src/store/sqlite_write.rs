@@ -23,6 +23,7 @@ fn write_tables(conn: &Connection, session: &Session, format: Format) -> rusqlit
     match format {
         Format::TelethonSqlite(v) => telethon_sqlite::write_into(conn, session, v),
         Format::PyrogramSqlite(v) => pyrogram_sqlite::write_into(conn, session, v),
+        Format::PyroforkSqlite => pyrogram_sqlite::write_into(conn, session, 4),
         Format::TgsessSqlite => {
             tgsess_sqlite::migrate(conn)?;
             tgsess_sqlite::write_into(conn, session)
@@ -36,11 +37,12 @@ fn build(session: &Session, format: Format) -> rusqlite::Result<Vec<u8>> {
     let mut conn = Connection::open_in_memory()?;
     let tx = conn.transaction()?;
     let schema = match format {
-        Format::TelethonSqlite(_) => telethon_sqlite::SCHEMA_7,
-        Format::PyrogramSqlite(_) => pyrogram_sqlite::SCHEMA_7,
-        _ => "",
+        Format::TelethonSqlite(_) => telethon_sqlite::SCHEMA_7.to_string(),
+        Format::PyrogramSqlite(v) => pyrogram_sqlite::create_script(v, false),
+        Format::PyroforkSqlite => pyrogram_sqlite::create_script(4, true),
+        _ => String::new(),
     };
-    tx.execute_batch(schema)?;
+    tx.execute_batch(&schema)?;
     write_tables(&tx, session, format)?;
     tx.commit()?;
     Ok(conn.serialize(MAIN_DB)?.to_vec())

@@ -1,17 +1,17 @@
-//! Pyrogram-family SQLite sessions: schema 7 (kurigram, irenogram) is written; 2, 3 and 7 are
-//! read, and updated in place with the columns they have.
+//! Pyrogram-family SQLite sessions. Written in three flavours: schema 3 (Pyrogram 2.0, which
+//! every fork migrates on open), 7 (kurigram, irenogram) and pyrofork's 4. Schemas 2 to 7 and
+//! pyrofork's 4 are read, and updated in place with the columns they have.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::secret::AuthKey;
 use crate::store::model::Session;
 
-pub const SCHEMA_7: &str = "
+/// The tables every flavour shares, with `{sessions}` and `{peers}` column lists filled in.
+const COMMON_TABLES: &str = "
 CREATE TABLE sessions
 (
-    dc_id          INTEGER PRIMARY KEY,
-    server_address TEXT,
-    port           INTEGER,
+    dc_id          INTEGER PRIMARY KEY,{address}
     api_id         INTEGER,
     test_mode      INTEGER,
     auth_key       BLOB,
@@ -23,23 +23,9 @@ CREATE TABLE peers
 (
     id             INTEGER PRIMARY KEY,
     access_hash    INTEGER,
-    type           INTEGER NOT NULL,
+    type           INTEGER NOT NULL,{username}
     phone_number   TEXT,
     last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER))
-);
-CREATE TABLE usernames
-(
-    id       INTEGER,
-    username TEXT,
-    FOREIGN KEY (id) REFERENCES peers(id)
-);
-CREATE TABLE update_state
-(
-    id   INTEGER PRIMARY KEY,
-    pts  INTEGER,
-    qts  INTEGER,
-    date INTEGER,
-    seq  INTEGER
 );
 CREATE TABLE version
 (
@@ -47,8 +33,6 @@ CREATE TABLE version
 );
 CREATE INDEX idx_peers_id ON peers (id);
 CREATE INDEX idx_peers_phone_number ON peers (phone_number);
-CREATE INDEX idx_usernames_id ON usernames (id);
-CREATE INDEX idx_usernames_username ON usernames (username);
 CREATE TRIGGER trg_peers_last_update_on
     AFTER UPDATE
     ON peers
@@ -57,9 +41,93 @@ BEGIN
     SET last_update_on = CAST(STRFTIME('%s', 'now') AS INTEGER)
     WHERE id = NEW.id;
 END;
-INSERT INTO version VALUES (7);
-INSERT INTO sessions VALUES (2, '149.154.167.51', 443, NULL, NULL, NULL, 0, NULL, NULL);
 ";
+
+const UPDATE_STATE: &str = "
+CREATE TABLE update_state
+(
+    id   INTEGER PRIMARY KEY,
+    pts  INTEGER,
+    qts  INTEGER,
+    date INTEGER,
+    seq  INTEGER
+);
+";
+
+/// kurigram and irenogram (schema 7): several usernames per peer, and the address.
+const KURIGRAM_7_EXTRA: &str = "
+CREATE TABLE usernames
+(
+    id       INTEGER,
+    username TEXT,
+    FOREIGN KEY (id) REFERENCES peers(id)
+);
+CREATE INDEX idx_usernames_id ON usernames (id);
+CREATE INDEX idx_usernames_username ON usernames (username);
+";
+
+/// pyrofork (schema 4): usernames keyed by the name, with their own age.
+const PYROFORK_4_EXTRA: &str = "
+CREATE INDEX idx_peers_username ON peers (username);
+CREATE TABLE usernames
+(
+    id             TEXT PRIMARY KEY,
+    peer_id        INTEGER NOT NULL,
+    last_update_on INTEGER NOT NULL DEFAULT (CAST(STRFTIME('%s', 'now') AS INTEGER))
+);
+CREATE TRIGGER trg_usernames_last_update_on
+    AFTER UPDATE
+    ON usernames
+BEGIN
+    UPDATE usernames
+    SET last_update_on = CAST(STRFTIME('%s', 'now') AS INTEGER)
+    WHERE id = NEW.id;
+END;
+";
+
+/// Pyrogram 2.0 (schema 3): `peers.username`, no update state.
+const PYROGRAM_3_EXTRA: &str = "
+CREATE INDEX idx_peers_username ON peers (username);
+";
+
+/// The CREATE script of a new, empty file of a flavour tgsess writes: schema 3 (Pyrogram
+/// 2.0), 7 (kurigram, irenogram) or pyrofork's 4 (`pyrofork` true), with the first row each
+/// library inserts itself.
+pub fn create_script(schema: u8, pyrofork: bool) -> String {
+    let address = if schema >= 7 {
+        "\n    server_address TEXT,\n    port           INTEGER,"
+    } else {
+        ""
+    };
+    let username = if schema >= 7 {
+        ""
+    } else {
+        "\n    username       TEXT,"
+    };
+    let mut sql = COMMON_TABLES
+        .replace("{address}", address)
+        .replace("{username}", username);
+    let (extra, first_row) = match (schema, pyrofork) {
+        (_, true) => (
+            [PYROFORK_4_EXTRA, UPDATE_STATE].concat(),
+            "INSERT INTO sessions VALUES (2, NULL, NULL, NULL, 0, NULL, NULL);",
+        ),
+        (7.., false) => (
+            [KURIGRAM_7_EXTRA, UPDATE_STATE].concat(),
+            "INSERT INTO sessions VALUES (2, '149.154.167.51', 443, NULL, NULL, NULL, 0, NULL, NULL);",
+        ),
+        _ => (
+            PYROGRAM_3_EXTRA.to_string(),
+            "INSERT INTO sessions VALUES (2, NULL, NULL, NULL, 0, NULL, NULL);",
+        ),
+    };
+    let version = if pyrofork { 4 } else { schema };
+    sql.push_str(&extra);
+    sql.push_str(&format!(
+        "INSERT INTO version VALUES ({version});\n{first_row}\n"
+    ));
+    sql
+}
 
 fn flag(v: Option<i64>, what: &str) -> Result<Option<bool>, String> {
     match v {

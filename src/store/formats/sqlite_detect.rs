@@ -51,7 +51,14 @@ pub fn detect(conn: &Connection, path: &Path) -> Result<Format> {
             .map_err(|e| {
                 StoreError::invalid(&label, format!("cannot read the schema version: {e}"))
             })?;
+        // pyrofork numbers its own schema 4: the update state of kurigram's 5, and a
+        // `usernames` table keyed by the name (created lazily, so it may be missing).
+        let pyrofork = family == "pyrogram"
+            && version == 4
+            && (find("update_state").is_some()
+                || find("usernames").is_some_and(|sql| sql.contains("peer_id")));
         return match (family, version) {
+            ("pyrogram", 4) if pyrofork => Ok(Format::PyroforkSqlite),
             ("telethon", 7 | 8) => Ok(Format::TelethonSqlite(version as u8)),
             ("pyrogram", 2..=7) => Ok(Format::PyrogramSqlite(version as u8)),
             (family, v) => Err(StoreError::invalid(

@@ -256,12 +256,16 @@ pub fn storage_label(f: Format) -> String {
     let backend = match f.backend() {
         crate::store::BackendKind::Sqlite => "SQLite file",
         crate::store::BackendKind::String => "string file",
+        crate::store::BackendKind::Folder => "folder",
         crate::store::BackendKind::Memory => "memory (lost on quit)",
     };
     let lib = match f {
         Format::TgsessSqlite | Format::TgsessString => "tgsess",
         Format::TelethonSqlite(_) | Format::TelethonString => "Telethon",
-        Format::PyrogramSqlite(_) | Format::PyrogramString(_) => "Pyrogram",
+        Format::PyrogramSqlite(_) | Format::PyroforkSqlite | Format::PyrogramString(_) => {
+            "Pyrogram"
+        }
+        Format::Tdata => "Telegram Desktop",
         Format::Memory => "this process only",
     };
     format!("{backend} · {lib}")
