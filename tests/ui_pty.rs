@@ -2,12 +2,14 @@
 //! opens, `q` quits with exit 0 and the alternate screen is left; SIGHUP also restores the
 //! terminal. Every wait is on screen content with a deadline, never a fixed sleep.
 
+mod tgsess_bin;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{Child, PtySize, native_pty_system};
 use tgsess::secret::AuthKey;
 use tgsess::store::{self, Format, SelfUser, Session};
 
@@ -50,9 +52,15 @@ impl Tui {
     fn start_in(extra: &[&str], with_dir: bool) -> Tui {
         let dirs = tempfile::tempdir().unwrap();
         let sessions = dirs.path().join("sessions");
-        std::fs::create_dir(&sessions).unwrap();
+        // Sandbox mode keeps its sessions in `sandbox-sessions/` of the chosen folder.
+        let listed = if extra.contains(&"--sandbox") {
+            sessions.join("sandbox-sessions")
+        } else {
+            sessions.clone()
+        };
+        std::fs::create_dir_all(&listed).unwrap();
         store::write_file(
-            &sessions.join("alice-pty.session"),
+            &listed.join("alice-pty.session"),
             &alice(),
             Format::TgsessSqlite,
         )
@@ -67,7 +75,7 @@ impl Tui {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tgsess"));
+        let mut cmd = tgsess_bin::pty_command();
         if with_dir {
             cmd.arg("--dir");
             cmd.arg(&sessions);
@@ -76,6 +84,7 @@ impl Tui {
             cmd.arg(a);
         }
         cmd.env_clear();
+        cmd.env(tgsess_bin::LOOPBACK_ONLY.0, tgsess_bin::LOOPBACK_ONLY.1);
         cmd.env("TERM", "xterm-256color");
         cmd.env("HOME", dirs.path());
         cmd.env("TGSESS_STATE_DIR", &state_dir);

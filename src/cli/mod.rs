@@ -29,6 +29,17 @@ pub struct GlobalArgs {
     pub log_level: Option<String>,
 }
 
+impl GlobalArgs {
+    /// The chosen folder and sandbox mode (the one rule every command and the TUI follow).
+    pub fn workspace(&self) -> crate::mode::Workspace {
+        crate::mode::Workspace::resolve(
+            self.dir.as_deref(),
+            self.sandbox,
+            self.sandbox_state.as_deref(),
+        )
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "tgsess",

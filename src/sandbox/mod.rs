@@ -276,6 +276,19 @@ async fn bind_listeners(
     Ok(server::bind(&ephemeral).await?)
 }
 
+/// Where each DC of the sandbox whose state is in `state_dir` listens: 127.0.0.1 and the ports
+/// its last start recorded (the only addresses sandbox mode dials).
+pub fn dc_addresses(state_dir: &Path) -> Result<BTreeMap<i32, SocketAddr>, SandboxError> {
+    let ports = State::open(state_dir)?.dc_ports()?;
+    if ports.is_empty() {
+        return Err(SandboxError::NeverServed);
+    }
+    Ok(ports
+        .into_iter()
+        .map(|(dc, port)| (dc, SocketAddr::from((Ipv4Addr::LOCALHOST, port))))
+        .collect())
+}
+
 /// Provisions a key per DC in the state and returns a logged-out session using them.
 /// Works against the state dir of a running `tgsess sandbox serve` too.
 pub fn provision_session(state_dir: &Path, home_dc: i32) -> Result<Session, SandboxError> {
