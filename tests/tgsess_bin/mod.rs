@@ -57,3 +57,11 @@ pub fn notice(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "NOTICE: {text}");
 }
+
+/// The folder holding the `tgsess` binary (for commands run through a shell, as documented).
+pub fn bin_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_BIN_EXE_tgsess"))
+        .parent()
+        .expect("the binary has a folder")
+        .to_path_buf()
+}
