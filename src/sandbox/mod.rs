@@ -190,6 +190,16 @@ impl Sandbox {
         &self.state_dir
     }
 
+    /// Connections being served now (all DCs).
+    pub fn open_connections(&self) -> usize {
+        self.shared.open_connections()
+    }
+
+    /// Bytes that unfinished client frames hold now (all connections).
+    pub fn buffered_bytes(&self) -> usize {
+        self.shared.buffered_bytes()
+    }
+
     /// A fresh logged-out session whose DCs (all sandbox DCs) point at 127.0.0.1 with a
     /// provisioned key each; home DC `home_dc`.
     pub fn new_session(&self, home_dc: i32) -> Result<Session, SandboxError> {
