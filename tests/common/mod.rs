@@ -73,3 +73,23 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// The python of a client library's venv (`TGSESS_VENVS`, default /tmp/fmt/venvs; made by
+/// scripts/setup-venvs.sh), if it exists.
+pub fn venv_python(name: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("TGSESS_VENVS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/tmp/fmt/venvs".into());
+    let py = root.join(name).join("bin/python");
+    py.exists().then_some(py)
+}
+
+/// Says that an optional test skipped, where `cargo test` shows it: written straight to the
+/// process's stderr, which the test harness does not capture (eprintln! output it does).
+pub fn notice_skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nSKIPPED {test}: {why}. Run scripts/setup-venvs.sh to make the venvs (or point TGSESS_VENVS at them).\n"
+    );
+}

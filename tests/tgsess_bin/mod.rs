@@ -65,3 +65,8 @@ pub fn bin_dir() -> std::path::PathBuf {
         .expect("the binary has a folder")
         .to_path_buf()
 }
+
+/// The binary's path, for programs that start it themselves (they must set [`LOOPBACK_ONLY`]).
+pub fn path() -> &'static str {
+    env!("CARGO_BIN_EXE_tgsess")
+}
