@@ -41,15 +41,8 @@ impl Bench {
             }))
             .expect("the sandbox starts");
         let locks = tempfile::tempdir().unwrap();
-        let mut options = ConnectOptions::new(ApiCredentials {
-            api_id: SANDBOX_API_ID,
-            api_hash: SANDBOX_API_HASH.into(),
-        });
+        let mut options = tgsess::mode::sandbox_options(sandbox.state_dir());
         options.lock_dir = locks.path().to_path_buf();
-        let state_dir = sandbox.state_dir().to_path_buf();
-        options.key_provider = Some(Arc::new(move |dc| {
-            tgsess::sandbox::provision_session(&state_dir, dc).map_err(|e| e.to_string())
-        }));
         Bench {
             runtime,
             sandbox,

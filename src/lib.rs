@@ -1,12 +1,14 @@
 //! tgsess: manage Telegram sessions whatever library made them.
 //!
 //! Layers (arrows point to what a module may use):
-//! `cli`/`ui` -> `telegram` -> `store`; `sandbox` -> `store`.
+//! `cli`/`ui` -> `mode` -> `telegram` -> `store`; `sandbox` -> `store` (`mode` also starts the
+//! sandbox and points connections at it).
 
 pub mod cli;
 pub mod crypto;
 pub mod fsutil;
 pub mod logging;
+pub mod mode;
 pub mod sandbox;
 pub mod secret;
 pub mod store;

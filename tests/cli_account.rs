@@ -1,6 +1,8 @@
 //! The account commands end to end: the real `tgsess` binary, answers piped on standard
 //! input, against a sandbox running in this test process (`--sandbox-state DIR`, 127.0.0.1).
 
+mod tgsess_bin;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -32,14 +34,20 @@ impl Cli {
         }
     }
 
-    fn sessions(&self) -> std::path::PathBuf {
+    /// The folder given as `--dir`.
+    fn chosen(&self) -> std::path::PathBuf {
         self.home.path().join("sessions")
     }
 
+    /// Where sandbox mode keeps its sessions: `sandbox-sessions/` in the chosen folder.
+    fn sessions(&self) -> std::path::PathBuf {
+        self.chosen().join("sandbox-sessions")
+    }
+
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+        let mut cmd = tgsess_bin::command();
         cmd.arg("--dir")
-            .arg(self.sessions())
+            .arg(self.chosen())
             .arg("--sandbox-state")
             .arg(self.state.path())
             .args(args);
@@ -322,7 +330,7 @@ async fn qr_login_prints_the_url_and_finishes_after_the_scan() {
 #[test]
 fn missing_api_credentials_name_every_source() {
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+    let mut cmd = tgsess_bin::command();
     cmd.args(["whoami", "someone"]);
     isolate(&mut cmd, home.path());
     let out = run_with_input(cmd, "");
@@ -337,7 +345,7 @@ fn missing_api_credentials_name_every_source() {
 fn in_process_sandbox_keeps_its_state_between_runs() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str], input: &str| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+        let mut cmd = tgsess_bin::command();
         cmd.arg("--sandbox").args(args);
         isolate(&mut cmd, home.path());
         run_with_input(cmd, input)
@@ -372,10 +380,7 @@ async fn a_session_in_use_by_another_process_is_refused_with_its_pid() {
     .await;
     assert_ok(&out);
     // This test process holds the session, as a running tgsess would.
-    let mut options = tgsess::telegram::ConnectOptions::new(tgsess::telegram::ApiCredentials {
-        api_id: tgsess::sandbox::SANDBOX_API_ID,
-        api_hash: tgsess::sandbox::SANDBOX_API_HASH.into(),
-    });
+    let mut options = tgsess::mode::sandbox_options(cli.state.path());
     options.lock_dir = cli.home.path().join("locks");
     let held =
         tgsess::telegram::Connection::open_file(&cli.sessions().join("alice.session"), &options)

@@ -1,11 +1,13 @@
 //! On a terminal, the login code and the 2FA password are read without echo: the real binary
 //! in a pseudo-terminal, against a sandbox running in this test process (127.0.0.1).
 
+mod tgsess_bin;
+
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{PtySize, native_pty_system};
 use tgsess::sandbox::{Sandbox, SandboxConfig};
 
 /// Collects terminal output until `needle` shows up or the deadline passes.
@@ -32,7 +34,7 @@ async fn code_and_password_are_not_echoed() {
     .await
     .unwrap();
 
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_tgsess"));
+    let mut cmd = tgsess_bin::pty_command();
     cmd.arg("--dir");
     cmd.arg(home.path().join("sessions"));
     cmd.arg("--sandbox-state");

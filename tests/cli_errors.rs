@@ -5,14 +5,14 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use common::*;
 
 fn inspect_stdin(bytes: &[u8]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgsess"))
+    let mut child = tgsess_bin::command()
         .args(["inspect", "-", "--json"])
         .env("TGSESS_DIR", dir.path())
         .env("TMPDIR", tmp.path())
@@ -85,7 +85,7 @@ fn a_sandbox_port_in_use_says_the_os_error_once() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let state = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_tgsess"))
+    let out = tgsess_bin::command()
         .args(["sandbox", "serve", "--listen", &port.to_string(), "--state"])
         .arg(state.path())
         .env("TGSESS_STATE_DIR", state.path().join("log"))

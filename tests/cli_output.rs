@@ -14,7 +14,7 @@ const TELETHON: &str = "telethon_dc2_user.session";
 const STRING: &str = "telethon_string_dc4.txt";
 
 fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+    let mut cmd = tgsess_bin::command();
     cmd.args(args)
         .env("TGSESS_DIR", dir)
         .env("TGSESS_STATE_DIR", dir.join("state"))

@@ -1,11 +1,13 @@
 //! `tgsess sandbox serve` as a process, administered by the other `tgsess sandbox` commands
 //! while it runs, and used by a grammers client through a printed session string.
 
+mod tgsess_bin;
+
 mod sandbox_support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 
 use sandbox_support::*;
@@ -13,7 +15,7 @@ use tgsess::sandbox::SANDBOX_API_HASH;
 use tgsess::store::adapter::{Backend, StoredSession};
 
 fn tgsess(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tgsess"))
+    tgsess_bin::command()
         .args(args)
         .output()
         .expect("tgsess runs")
@@ -31,7 +33,7 @@ fn ok_stdout(args: &[&str]) -> String {
 
 /// Starts `serve` and returns it with its "dc N listening on ..." lines.
 fn start_serve(state: &Path) -> (Child, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgsess"))
+    let mut child = tgsess_bin::command()
         .args(["sandbox", "serve", "--seed", "--state"])
         .arg(state)
         .stdout(Stdio::piped())

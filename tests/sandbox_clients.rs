@@ -82,12 +82,8 @@ impl Drop for Serve {
     }
 }
 
-fn tgsess_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tgsess")
-}
-
 fn serve(state: &Path) -> Serve {
-    let mut child = Command::new(tgsess_bin())
+    let mut child = common::tgsess_bin::command()
         .args(["sandbox", "serve", "--seed", "--state"])
         .arg(state)
         .stdout(Stdio::piped())
@@ -117,7 +113,7 @@ fn serve(state: &Path) -> Serve {
 /// A running `serve` on `state` and what `sandbox info --json` says about it.
 fn serve_with_info(state: &Path) -> (Serve, Value) {
     let serve = serve(state);
-    let info = Command::new(tgsess_bin())
+    let info = common::tgsess_bin::command()
         .args(["sandbox", "info", "--json", "--state"])
         .arg(state)
         .output()
@@ -134,6 +130,10 @@ fn drive(python: &Path, driver: &str, config: &Path) -> Child {
     Command::new(python)
         .arg(script)
         .arg(config)
+        .env(
+            common::tgsess_bin::LOOPBACK_ONLY.0,
+            common::tgsess_bin::LOOPBACK_ONLY.1,
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -169,7 +169,7 @@ fn real_clients_log_in_to_the_sandbox() {
             let config = tmp.path().join(format!("client-{k}.json"));
             let cfg = json!({
                 "info": info,
-                "tgsess": tgsess_bin(),
+                "tgsess": common::tgsess_bin::PATH,
                 "state": state_dir,
                 "api_id": sandbox::SANDBOX_API_ID,
                 "api_hash": sandbox::SANDBOX_API_HASH,

@@ -39,7 +39,7 @@ fn inspect_reads_strings_from_argument_and_stdin() {
     assert_eq!(got["auth_key_id_hex"], entry["auth_key_id_hex"]);
     assert!(got.get("auth_key_hex").is_none());
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgsess"))
+    let mut child = tgsess_bin::command()
         .args(["inspect", "-", "--json"])
         .env("TGSESS_DIR", dir.path())
         .stdin(std::process::Stdio::piped())
@@ -358,7 +358,7 @@ fn a_write_cut_short_leaves_the_old_session_intact() {
     let before = std::fs::read(&target).unwrap();
     let src = fixtures_dir().join("kurigram_dc2_user.session");
     // The process dies after writing the new file but before renaming it over the old one.
-    let out = Command::new(env!("CARGO_BIN_EXE_tgsess"))
+    let out = tgsess_bin::command()
         .args([
             "convert",
             src.to_str().unwrap(),

@@ -83,7 +83,7 @@ impl Rig {
 
     fn command(&self, args: &[&str]) -> Command {
         let home = self.home.path();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+        let mut cmd = common::tgsess_bin::command();
         cmd.arg("--dir")
             .arg(self.sessions())
             .arg("--sandbox-state")

@@ -37,7 +37,7 @@ impl Home {
         self.sessions().join(name)
     }
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+        let mut cmd = common::tgsess_bin::command();
         cmd.args(args)
             .env("TGSESS_DIR", self.sessions())
             .env("TGSESS_LOCK_DIR", self.run_dir())

@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use common::*;
 use serde_json::Value;
@@ -39,7 +39,7 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// Runs tgsess with `stdin` as standard input (a pipe: not a terminal).
 fn tgsess_stdin(dir: &Path, args: &[&str], stdin: &str, crash_at: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+    let mut cmd = common::tgsess_bin::command();
     cmd.args(args)
         .env("TGSESS_DIR", dir)
         .env_remove("TGSESS_TEST_CRASH_AT")

@@ -35,14 +35,8 @@ async fn world_tuned(tuning: sb::Tuning) -> World {
     };
     let sandbox = Sandbox::start_tuned(config, tuning).await.unwrap();
     let locks = tempfile::tempdir().unwrap();
-    let mut options = ConnectOptions::new(telegram::ApiCredentials {
-        api_id: sb::SANDBOX_API_ID,
-        api_hash: sb::SANDBOX_API_HASH.to_string(),
-    });
-    let state = sandbox.state_dir().to_path_buf();
-    options.key_provider = Some(Arc::new(move |dc| {
-        sb::provision_session(&state, dc).map_err(|e| e.to_string())
-    }));
+    telegram::dial_guard::force_loopback_only();
+    let mut options = tgsess::mode::sandbox_options(sandbox.state_dir());
     options.lock_dir = locks.path().to_path_buf();
     World {
         sandbox: Arc::new(sandbox),

@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -12,6 +11,7 @@ use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
 use super::output::{StdoutError, err, errln, outln};
+use crate::mode::{self, Mode};
 use crate::sandbox as sb;
 use crate::secret::SecretString;
 use crate::store::adapter::{Backend, StoredSession};
@@ -256,40 +256,20 @@ impl Env {
             Some(p) => config::load_file(p)?,
             None => config::FileConfig::default(),
         };
-        let data_dir = SessionDir::resolve(None).root().to_path_buf();
-        let sandbox = if global.sandbox {
-            let state_dir = data_dir.join("sandbox-state");
-            crate::fsutil::ensure_private_dir(&state_dir)
-                .with_context(|| format!("creating {}", state_dir.display()))?;
-            let sandbox = sb::Sandbox::start(sb::SandboxConfig {
-                state_dir: Some(state_dir),
-                seed: true,
-                base_port: 0,
-            })
-            .await
-            .context("starting the in-process sandbox")?;
-            Some(SandboxTarget::InProcess(sandbox))
-        } else {
-            global.sandbox_state.clone().map(SandboxTarget::External)
+        let workspace = global.workspace();
+        let sandbox = match &workspace.mode {
+            Mode::Telegram => None,
+            Mode::InProcessSandbox => workspace
+                .start_sandbox()
+                .await
+                .context("starting the in-process sandbox")?
+                .map(SandboxTarget::InProcess),
+            Mode::ExternalSandbox(dir) => Some(SandboxTarget::External(dir.clone())),
         };
-        let dir = match (&global.dir, &sandbox) {
-            (Some(d), _) => SessionDir::new(d),
-            (None, Some(_)) => SessionDir::new(data_dir.join("sandbox-sessions")),
-            (None, None) => SessionDir::resolve(None),
-        };
+        let dir = workspace.session_dir();
         let options = match &sandbox {
-            Some(target) => {
-                let state_dir = target.state_dir();
-                let mut options = ConnectOptions::new(telegram::ApiCredentials {
-                    api_id: sb::SANDBOX_API_ID,
-                    api_hash: sb::SANDBOX_API_HASH.to_string(),
-                });
-                let provider: telegram::KeyProvider = Arc::new(move |dc| {
-                    sb::provision_session(&state_dir, dc).map_err(|e| e.to_string())
-                });
-                options.key_provider = Some(provider);
-                options
-            }
+            // The sandbox is on loopback: no proxy, whatever the config file says.
+            Some(target) => mode::sandbox_options(&target.state_dir()),
             None => {
                 let flags = ApiFlags {
                     api_id: net.api_id,
@@ -301,12 +281,11 @@ impl Env {
                     &file,
                     config_path.as_deref(),
                 )?;
-                ConnectOptions::new(api)
+                ConnectOptions {
+                    proxy: net.proxy.clone().or(file.proxy),
+                    ..ConnectOptions::new(api)
+                }
             }
-        };
-        let options = ConnectOptions {
-            proxy: net.proxy.clone().or(file.proxy),
-            ..options
         };
         Ok(Env {
             dir,

@@ -44,6 +44,15 @@ impl GlobalArgs {
             log_level: self.log_level.clone(),
         }
     }
+
+    /// The chosen folder and sandbox mode (the one rule every command and the TUI follow).
+    pub fn workspace(&self) -> crate::mode::Workspace {
+        crate::mode::Workspace::resolve(
+            self.dir.as_deref(),
+            self.sandbox,
+            self.sandbox_state.as_deref(),
+        )
+    }
 }
 
 #[derive(Parser, Debug)]

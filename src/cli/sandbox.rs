@@ -106,14 +106,11 @@ pub enum SandboxCommand {
     },
 }
 
-/// The state folder: the flag, else `--sandbox-state`, else `<data dir>/sandbox`.
+/// The state folder: the flag, else `--sandbox-state`, else `sandbox-state` in the chosen
+/// folder (the in-process sandbox's, so `tgsess sandbox outbox` shows what `--sandbox` sent).
 fn state_dir(flag: Option<PathBuf>, global: &GlobalArgs) -> PathBuf {
     flag.or_else(|| global.sandbox_state.clone())
-        .unwrap_or_else(|| {
-            directories::ProjectDirs::from("", "", "tgsess")
-                .map(|d| d.data_dir().join("sandbox"))
-                .unwrap_or_else(|| PathBuf::from(".tgsess-sandbox"))
-        })
+        .unwrap_or_else(|| global.workspace().default_state_dir())
 }
 
 fn parse_listen(text: &str) -> anyhow::Result<u16> {

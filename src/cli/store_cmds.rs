@@ -98,7 +98,8 @@ pub struct ConvertArgs {
 }
 
 pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
-    let dir = SessionDir::resolve(global.dir.as_deref());
+    // Sandbox mode lists and edits the sandbox's sessions (see `crate::mode`).
+    let dir = global.workspace().session_dir();
     match cmd {
         StoreCommand::List { json } => list(&dir, json),
         StoreCommand::Inspect {

@@ -191,6 +191,16 @@ impl Sandbox {
         &self.state_dir
     }
 
+    /// Connections being served now (all DCs).
+    pub fn open_connections(&self) -> usize {
+        self.shared.open_connections()
+    }
+
+    /// Bytes that unfinished client frames hold now (all connections).
+    pub fn buffered_bytes(&self) -> usize {
+        self.shared.buffered_bytes()
+    }
+
     /// A fresh logged-out session whose DCs (all sandbox DCs) point at 127.0.0.1 with a
     /// provisioned key each; home DC `home_dc`.
     pub fn new_session(&self, home_dc: i32) -> Result<Session, SandboxError> {
@@ -284,6 +294,19 @@ async fn bind_listeners(
     }
     let ephemeral: Vec<(i32, u16)> = DC_IDS.iter().map(|dc| (*dc, 0)).collect();
     Ok(server::bind(&ephemeral).await?)
+}
+
+/// Where each DC of the sandbox whose state is in `state_dir` listens: 127.0.0.1 and the ports
+/// its last start recorded (the only addresses sandbox mode dials).
+pub fn dc_addresses(state_dir: &Path) -> Result<BTreeMap<i32, SocketAddr>, SandboxError> {
+    let ports = State::open(state_dir)?.dc_ports()?;
+    if ports.is_empty() {
+        return Err(SandboxError::NeverServed);
+    }
+    Ok(ports
+        .into_iter()
+        .map(|(dc, port)| (dc, SocketAddr::from((Ipv4Addr::LOCALHOST, port))))
+        .collect())
 }
 
 /// Provisions a key per DC in the state and returns a logged-out session using them.

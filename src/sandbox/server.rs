@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ use super::rsa::RsaKey;
 use super::service::{self, Envelope, Outbox, Outgoing, Salts, unix_now};
 use super::srp::SrpBook;
 use super::state::State;
-use super::transport::{ERR_AUTH_KEY_NOT_FOUND, FrameReader, Framing};
+use super::transport::{ERR_AUTH_KEY_NOT_FOUND, FrameReader, Framing, ReadBudget};
 use crate::secret::AuthKey;
 
 /// Timeouts and limits of the server (tests shorten them).
@@ -41,6 +41,11 @@ pub struct Tuning {
     pub code_window: Duration,
     /// How long an exported QR login token lives (Telegram: 30 s).
     pub login_token_ttl: Duration,
+    /// Connections served at once (all DCs); more are closed as soon as they are accepted.
+    pub max_connections: usize,
+    /// Bytes that unfinished frames of all connections may hold together; a connection whose
+    /// frame would go over is closed.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for Tuning {
@@ -52,6 +57,8 @@ impl Default for Tuning {
             max_code_requests: 5,
             code_window: Duration::from_secs(600),
             login_token_ttl: Duration::from_secs(30),
+            max_connections: 512,
+            max_buffered_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -71,6 +78,8 @@ pub struct Shared {
     tokens_accepted: Notify,
     next_conn: AtomicU64,
     rsa: OnceLock<RsaKey>,
+    read_budget: Arc<ReadBudget>,
+    open_conns: AtomicUsize,
 }
 
 impl Shared {
@@ -80,13 +89,36 @@ impl Shared {
             srp: SrpBook::default(),
             salts: Salts::new(),
             dcs,
-            tuning,
             keys: Mutex::new(HashMap::new()),
             pushes: Mutex::new(HashMap::new()),
             tokens_accepted: Notify::new(),
             next_conn: AtomicU64::new(1),
             rsa: OnceLock::new(),
+            read_budget: Arc::new(ReadBudget::new(tuning.max_buffered_bytes)),
+            open_conns: AtomicUsize::new(0),
+            tuning,
         }
+    }
+
+    /// Connections being served now.
+    pub fn open_connections(&self) -> usize {
+        self.open_conns.load(Ordering::SeqCst)
+    }
+
+    /// Bytes unfinished frames hold now (all connections).
+    pub fn buffered_bytes(&self) -> usize {
+        self.read_budget.in_use()
+    }
+
+    /// Counts a connection in, unless the server is full.
+    fn admit(self: &Arc<Self>) -> Option<Admitted> {
+        let max = self.tuning.max_connections;
+        self.open_conns
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Admitted(Arc::clone(self)))
     }
 
     /// The RSA key for DH, loaded from (or created in) the state on first use.
@@ -150,6 +182,54 @@ impl Shared {
     }
 }
 
+/// One served connection, counted out when it ends (however it ends).
+struct Admitted(Arc<Shared>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.open_conns.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Gives freed heap memory back to the OS (glibc keeps large freed blocks otherwise, so a
+/// burst of big frames would stay in the server's RSS after the connections closed).
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Frames at least this large are worth giving back to the OS when their connection ends.
+const TRIM_AFTER: usize = 256 * 1024;
+
+/// Pauses of the accept loop after a failed accept (EMFILE, ENFILE, ...): accepting again at
+/// once would spin on the same error.
+struct AcceptBackoff {
+    next: Duration,
+}
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn new() -> Self {
+        Self { next: Self::FIRST }
+    }
+
+    fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+
+    /// The pause to take now (doubling up to a second).
+    fn pause(&mut self) -> Duration {
+        let now = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        now
+    }
+}
+
 /// The running listeners and connections.
 pub struct Server {
     shutdown: watch::Sender<bool>,
@@ -196,16 +276,34 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut conns = JoinSet::new();
+    let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    backoff.reset();
+                    // Over the limit: closed at once (dropped), before it costs anything.
+                    let Some(admitted) = shared.admit() else {
+                        tracing::debug!("sandbox dc {dc_id}: too many connections, closing one");
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
-                    conns.spawn(serve_connection(shared.clone(), dc_id, stream, shutdown.clone()));
+                    conns.spawn(serve_connection(shared.clone(), dc_id, stream, shutdown.clone(), admitted));
                 }
-                Err(e) => tracing::warn!("sandbox dc {dc_id}: accept failed: {e}"),
+                Err(e) => {
+                    let pause = backoff.pause();
+                    if pause == AcceptBackoff::FIRST {
+                        tracing::warn!("sandbox dc {dc_id}: accept failed: {e}");
+                    }
+                    // Out of descriptors: a connection ending frees one, else wait a little.
+                    tokio::select! {
+                        _ = shutdown.changed() => break,
+                        Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                }
             },
         }
     }
@@ -261,12 +359,15 @@ async fn serve_connection(
     dc_id: i32,
     stream: TcpStream,
     mut shutdown: watch::Receiver<bool>,
+    _admitted: Admitted,
 ) {
     let idle = shared.tuning.idle_timeout;
     let (read_half, mut write_half) = stream.into_split();
-    let (frame_tx, mut frame_rx) = mpsc::channel(8);
+    // One decoded frame waits at most: a connection holds at most that and the one being read.
+    let (frame_tx, mut frame_rx) = mpsc::channel(1);
+    let budget = Arc::clone(&shared.read_budget);
     let reader = tokio::spawn(async move {
-        let mut frames = FrameReader::new(BufReader::new(read_half));
+        let mut frames = FrameReader::with_budget(BufReader::new(read_half), budget);
         loop {
             let result = frames.next_payload().await;
             let failed = result.is_err();
@@ -335,6 +436,11 @@ async fn serve_connection(
         }
     }
     reader.abort();
+    // Wait for the reader to drop its buffers, then give big ones back to the OS.
+    let _ = reader.await;
+    if conn.shared.read_budget.take_peak() >= TRIM_AFTER {
+        return_freed_memory();
+    }
     let _ = write_half.shutdown().await;
     if let Some((key_id, _)) = conn.key {
         conn.shared.unregister_push(key_id, conn.id);

@@ -2,6 +2,9 @@
 //! abridged (Telethon, Pyrogram), detected from the first bytes a client sends. The server
 //! never sends a tag. Obfuscated transports are not supported.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Largest payload accepted from a client (grammers' own read buffer is 1 MiB + 8 KiB).
@@ -26,7 +29,60 @@ pub enum FrameError {
     BadSeq { expected: i32, got: i32 },
     #[error("bad Full CRC")]
     BadCrc,
+    #[error("the server's read buffers are full")]
+    OverBudget,
 }
+
+/// Bytes that unfinished frames of all connections may hold together: a client that announces
+/// a large frame and stalls costs what it sent, and all of them together at most this.
+#[derive(Debug)]
+pub struct ReadBudget {
+    limit: usize,
+    used: AtomicUsize,
+    /// The most held since the last [`ReadBudget::take_peak`].
+    peak: AtomicUsize,
+}
+
+impl ReadBudget {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            used: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    /// The most held since the last call (then counting again from what is held now).
+    pub fn take_peak(&self) -> usize {
+        self.peak.swap(self.in_use(), Ordering::SeqCst)
+    }
+
+    /// Bytes held right now.
+    pub fn in_use(&self) -> usize {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    fn try_take(&self, n: usize) -> bool {
+        match self
+            .used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |used| {
+                used.checked_add(n).filter(|total| *total <= self.limit)
+            }) {
+            Ok(before) => {
+                self.peak.fetch_max(before + n, Ordering::SeqCst);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn give_back(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::SeqCst);
+    }
+}
+
+/// Frame bodies are read (and charged) this much at a time.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Which framing a connection uses, with its per-connection state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +169,24 @@ pub struct FrameReader<R> {
     framing: Option<Framing>,
     /// Bytes of the first Full frame read during detection.
     first_len: Option<[u8; 4]>,
+    budget: Option<Arc<ReadBudget>>,
+    /// Bytes of the frame being read, charged to `budget`.
+    held: usize,
+}
+
+impl<R> Drop for FrameReader<R> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl<R> FrameReader<R> {
+    fn release(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.give_back(self.held);
+        }
+        self.held = 0;
+    }
 }
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
@@ -121,7 +195,38 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             reader,
             framing: None,
             first_len: None,
+            budget: None,
+            held: 0,
         }
+    }
+
+    /// A reader whose unfinished frames are charged to `budget` (the server's).
+    pub fn with_budget(reader: R, budget: Arc<ReadBudget>) -> Self {
+        let mut frames = Self::new(reader);
+        frames.budget = Some(budget);
+        frames
+    }
+
+    /// Reads a frame body of `len` bytes, growing the buffer only as bytes arrive and charging
+    /// its capacity to the budget.
+    async fn read_body(&mut self, len: usize) -> Result<Vec<u8>, FrameError> {
+        let mut body = Vec::new();
+        while body.len() < len {
+            let start = body.len();
+            let step = READ_CHUNK.min(len - start);
+            body.reserve_exact(step);
+            let grown = body.capacity().saturating_sub(self.held);
+            if let Some(budget) = &self.budget
+                && !budget.try_take(grown)
+            {
+                return Err(FrameError::OverBudget);
+            }
+            self.held += grown;
+            body.resize(start + step, 0);
+            self.read_exact(&mut body[start..]).await?;
+        }
+        self.release();
+        Ok(body)
     }
 
     pub fn framing(&self) -> Option<Framing> {
@@ -205,8 +310,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                         got: seq,
                     });
                 }
-                let mut rest = vec![0u8; len - 8];
-                self.read_exact(&mut rest).await?;
+                let mut rest = self.read_body(len - 8).await?;
                 let (payload, crc) = rest.split_at(len - 12);
                 let mut hasher = crc32fast::Hasher::new();
                 hasher.update(&len_bytes);
@@ -229,8 +333,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 if len > MAX_PAYLOAD {
                     return Err(FrameError::TooLarge(len));
                 }
-                let mut payload = vec![0u8; len];
-                self.read_exact(&mut payload).await?;
+                let mut payload = self.read_body(len).await?;
                 if framing == Framing::PaddedIntermediate && len >= 24 {
                     payload.truncate(len - (len - 24) % 16);
                 }
@@ -251,9 +354,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 if len > MAX_PAYLOAD {
                     return Err(FrameError::TooLarge(len));
                 }
-                let mut payload = vec![0u8; len];
-                self.read_exact(&mut payload).await?;
-                Ok(payload)
+                self.read_body(len).await
             }
         }
     }
@@ -379,5 +480,30 @@ mod tests {
 
         let (frames, _) = read_all(vec![0x12; 64]).await;
         assert!(frames[0].as_ref().unwrap_err().contains("unsupported"));
+    }
+
+    #[tokio::test]
+    async fn a_budget_caps_unfinished_frames_and_is_given_back() {
+        let budget = Arc::new(ReadBudget::new(100 * 1024));
+        let mut frame = vec![0xee; 4];
+        frame.extend((200u32 * 1024).to_le_bytes());
+        frame.extend(vec![1u8; 200 * 1024]);
+        let mut reader = FrameReader::with_budget(&frame[..], Arc::clone(&budget));
+        assert!(matches!(
+            reader.next_payload().await,
+            Err(FrameError::OverBudget)
+        ));
+        assert!(budget.in_use() > 0 && budget.in_use() <= 100 * 1024);
+        drop(reader);
+        assert_eq!(budget.in_use(), 0);
+        assert!(budget.take_peak() > 0);
+
+        // A frame that fits is read whole, and its bytes are given back at once.
+        let mut small = vec![0xee; 4];
+        small.extend(8u32.to_le_bytes());
+        small.extend([9u8; 8]);
+        let mut reader = FrameReader::with_budget(&small[..], Arc::clone(&budget));
+        assert_eq!(reader.next_payload().await.unwrap(), vec![9u8; 8]);
+        assert_eq!(budget.in_use(), 0);
     }
 }

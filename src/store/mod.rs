@@ -11,9 +11,9 @@ pub mod formats;
 pub mod inspect;
 pub mod list_cache;
 pub mod model;
+pub mod set_dc;
 pub mod sqlite_read;
 pub mod sqlite_write;
-pub mod set_dc;
 pub mod tdata;
 
 use std::fs;

@@ -18,6 +18,7 @@ use grammers_tl_types as tl;
 use tokio::sync::{Mutex, mpsc};
 
 use super::config::ApiCredentials;
+use super::dial_guard::{self, GuardedSession, Network, SandboxAddrs};
 use super::error::TgError;
 use super::lock::{self, HeldLock};
 use super::types::Me;
@@ -28,10 +29,15 @@ use crate::store::{SelfUser, Session};
 /// instead of running the DH exchange). `home_dc` is the wanted home DC.
 pub type KeyProvider = Arc<dyn Fn(i32) -> Result<Session, String> + Send + Sync>;
 
+/// grammers dials IPv4 addresses (the guard checks the family that is dialled).
+const USE_IPV6: bool = false;
+
 /// How to reach Telegram (or the sandbox).
 #[derive(Clone)]
 pub struct ConnectOptions {
     pub api: ApiCredentials,
+    /// Telegram, or a sandbox whose addresses replace every stored one (see [`dial_guard`]).
+    pub network: Network,
     /// `socks5://[user:pass@]host:port`
     pub proxy: Option<String>,
     /// Where the advisory locks live (see [`lock::default_lock_dir`]).
@@ -49,12 +55,22 @@ impl ConnectOptions {
     pub fn new(api: ApiCredentials) -> Self {
         Self {
             api,
+            network: Network::Telegram,
             proxy: None,
             lock_dir: lock::default_lock_dir(),
             key_provider: None,
             device_model: "tgsess".into(),
             app_version: env!("CARGO_PKG_VERSION").into(),
             tasks: NetworkTasks::default(),
+        }
+    }
+
+    /// Options for a sandbox DC: its addresses only (loopback), keys from `key_provider`.
+    pub fn sandbox(api: ApiCredentials, addrs: SandboxAddrs, key_provider: KeyProvider) -> Self {
+        Self {
+            network: Network::Sandbox(addrs),
+            key_provider: Some(key_provider),
+            ..Self::new(api)
         }
     }
 }
@@ -106,6 +122,7 @@ impl std::fmt::Debug for ConnectOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectOptions")
             .field("api", &self.api)
+            .field("network", &self.network)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
             .field("lock_dir", &self.lock_dir)
             .field("key_provider", &self.key_provider.is_some())
@@ -158,6 +175,9 @@ impl Connection {
         options: &ConnectOptions,
         mut locks: Vec<HeldLock>,
     ) -> Result<Self, TgError> {
+        if let Some(proxy) = &options.proxy {
+            dial_guard::check_proxy(proxy, &options.network)?;
+        }
         let snapshot = stored.snapshot();
         // An all-zero key is how string formats say "logged out".
         let usable_key = snapshot.auth_key().is_some_and(|k| !k.is_all_zero());
@@ -186,13 +206,19 @@ impl Connection {
                 io_errors_as_flood_of: Some(Duration::from_secs(1)),
             }),
             updates_channel_capacity: NonZeroUsize::new(64).expect("non-zero"),
-            use_ipv6: false,
+            use_ipv6: USE_IPV6,
             // Every field is set here on purpose: `ConnectionParams::default()` runs
             // `lsb_release` (os_info), and a child process forked while another thread holds a
             // session lock keeps that lock until it execs (flaky "in use" errors).
             __non_exhaustive: (),
         };
-        let pool = SenderPool::with_configuration(Arc::clone(&session), options.api.api_id, params);
+        // grammers asks this wrapper for every address it dials (see `dial_guard`).
+        let guarded = Arc::new(GuardedSession::new(
+            Arc::clone(&session),
+            options.network.clone(),
+            USE_IPV6,
+        ));
+        let pool = SenderPool::with_configuration(guarded, options.api.api_id, params);
         let handle = pool.handle.thin.clone();
         let client = Client::new(pool.handle);
         options.tasks.track(tokio::spawn(pool.runner.run()));

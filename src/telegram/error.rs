@@ -3,6 +3,7 @@
 
 use grammers_mtsender::InvocationError;
 
+use super::dial_guard::{self, DialRefused};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +87,10 @@ pub enum TgError {
     #[error("network error: {0}")]
     Network(String),
 
+    /// The address is not one this process may dial (sandbox mode, tests: loopback only).
+    #[error(transparent)]
+    DialRefused(#[from] DialRefused),
+
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -116,6 +121,11 @@ impl From<InvocationError> for TgError {
             InvocationError::Session(e) => match e.downcast::<StoreError>() {
                 Ok(store) => TgError::Store(*store),
                 Err(other) => TgError::Network(format!("session storage: {other}")),
+            },
+            // The dial guard answers "no such DC" for an address it refuses.
+            InvocationError::InvalidDc => match dial_guard::last_refusal() {
+                Some(refused) => TgError::DialRefused(refused),
+                None => TgError::Network(InvocationError::InvalidDc.to_string()),
             },
             other => TgError::Network(other.to_string()),
         }

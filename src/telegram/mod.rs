@@ -46,6 +46,7 @@
 pub mod account;
 pub mod config;
 pub mod connection;
+pub mod dial_guard;
 pub mod edit_2fa;
 pub mod error;
 pub mod flows;
@@ -63,6 +64,7 @@ pub use account::{
 };
 pub use config::{ApiCredentials, ApiFlags, FileConfig};
 pub use connection::{ConnectOptions, Connection, KeyProvider, NetworkTasks, ShutDown};
+pub use dial_guard::{DialRefused, Network, SandboxAddrs};
 pub use edit_2fa::{EmailCodePrompt, PasswordChange};
 pub use error::TgError;
 pub use flows::{

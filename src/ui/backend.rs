@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::sandbox::{self as sb, DEMO_ACCOUNTS, Sandbox, SandboxConfig};
+use crate::mode::{self, Mode, Workspace};
+use crate::sandbox::{self as sb, DEMO_ACCOUNTS, Sandbox};
 use crate::store::dir::SessionDir;
 use crate::telegram::service::live::{DemoScan, FreshSession, LiveService};
 use crate::telegram::service::{AccountService, Unavailable};
-use crate::telegram::{self, ApiFlags, ConnectOptions, KeyProvider};
+use crate::telegram::{self, ApiFlags, ConnectOptions};
 use crate::ui::config::Settings;
 
 pub struct Backend {
@@ -96,14 +97,7 @@ fn dir_is_empty(dir: &SessionDir) -> bool {
 
 /// Connection options and fresh sessions for a sandbox whose state is in `state_dir`.
 fn sandbox_options(state_dir: PathBuf) -> (ConnectOptions, FreshSession) {
-    let mut options = ConnectOptions::new(telegram::ApiCredentials {
-        api_id: sb::SANDBOX_API_ID,
-        api_hash: sb::SANDBOX_API_HASH.to_string(),
-    });
-    let keys_dir = state_dir.clone();
-    let provider: KeyProvider =
-        Arc::new(move |dc| sb::provision_session(&keys_dir, dc).map_err(|e| e.to_string()));
-    options.key_provider = Some(provider);
+    let options = mode::sandbox_options(&state_dir);
     let fresh: FreshSession =
         Arc::new(move |dc, _like| sb::provision_session(&state_dir, dc).map_err(|e| e.to_string()));
     (options, fresh)
@@ -111,27 +105,28 @@ fn sandbox_options(state_dir: PathBuf) -> (ConnectOptions, FreshSession) {
 
 impl Backend {
     pub async fn connect(global: &Settings) -> anyhow::Result<Backend> {
-        let data_dir = SessionDir::resolve(None).root().to_path_buf();
-        let sandbox_dir = || match &global.dir {
-            Some(d) => SessionDir::new(d),
-            None => SessionDir::new(data_dir.join("sandbox-sessions")),
-        };
-        if global.sandbox {
-            return Self::in_process(global, &data_dir, None).await;
+        let workspace = Workspace::resolve(
+            global.dir.as_deref(),
+            global.sandbox,
+            global.sandbox_state.as_deref(),
+        );
+        match &workspace.mode {
+            Mode::InProcessSandbox => return Self::in_process(&workspace, None).await,
+            Mode::ExternalSandbox(state_dir) => {
+                let (options, fresh) = sandbox_options(state_dir.clone());
+                return Ok(Backend {
+                    service: Arc::new(LiveService::new(options, fresh, None)),
+                    dir: workspace.session_dir(),
+                    sandbox: true,
+                    demo_accounts: demo_lines(),
+                    api_missing: None,
+                    notice: None,
+                    in_process: None,
+                });
+            }
+            Mode::Telegram => {}
         }
-        if let Some(state_dir) = &global.sandbox_state {
-            let (options, fresh) = sandbox_options(state_dir.clone());
-            return Ok(Backend {
-                service: Arc::new(LiveService::new(options, fresh, None)),
-                dir: sandbox_dir(),
-                sandbox: true,
-                demo_accounts: demo_lines(),
-                api_missing: None,
-                notice: None,
-                in_process: None,
-            });
-        }
-        let dir = SessionDir::resolve(global.dir.as_deref());
+        let dir = workspace.session_dir();
         let file_path = telegram::config::default_config_path();
         let file = match &file_path {
             Some(p) => telegram::config::load_file(p)?,
@@ -155,8 +150,11 @@ impl Backend {
             }
             // A newcomer (no credentials, no sessions) gets the sandbox, so tgsess works at once.
             Err(_) if global.dir.is_none() && dir_is_empty(&dir) => {
-                return Self::in_process(global, &data_dir, Some(SANDBOX_BY_DEFAULT.to_string()))
-                    .await;
+                return Self::in_process(
+                    &workspace.in_process_sandbox(),
+                    Some(SANDBOX_BY_DEFAULT.to_string()),
+                )
+                .await;
             }
             Err(e) => (
                 Arc::new(Unavailable(e.to_string())),
@@ -174,30 +172,17 @@ impl Backend {
         })
     }
 
-    /// An in-process sandbox with the demo accounts, its state kept in the data folder so
+    /// An in-process sandbox with the demo accounts, its state kept in the chosen folder so
     /// sessions made with it still work on the next run.
-    async fn in_process(
-        global: &Settings,
-        data_dir: &std::path::Path,
-        notice: Option<String>,
-    ) -> anyhow::Result<Backend> {
-        let dir = match &global.dir {
-            Some(d) => SessionDir::new(d),
-            None => SessionDir::new(data_dir.join("sandbox-sessions")),
-        };
-        let state_dir = data_dir.join("sandbox-state");
-        crate::fsutil::ensure_private_dir(&state_dir)
-            .with_context(|| format!("creating {}", state_dir.display()))?;
+    async fn in_process(workspace: &Workspace, notice: Option<String>) -> anyhow::Result<Backend> {
         let sandbox = Arc::new(
-            Sandbox::start(SandboxConfig {
-                state_dir: Some(state_dir.clone()),
-                seed: true,
-                base_port: 0,
-            })
-            .await
-            .context("starting the in-process sandbox")?,
+            workspace
+                .start_sandbox()
+                .await
+                .context("starting the in-process sandbox")?
+                .context("the in-process sandbox did not start")?,
         );
-        let (options, fresh) = sandbox_options(state_dir);
+        let (options, fresh) = sandbox_options(workspace.default_state_dir());
         // The first demo user "scans" QR codes.
         let scanner = DEMO_ACCOUNTS
             .iter()
@@ -208,7 +193,7 @@ impl Backend {
             Arc::new(move |url| for_scan.accept_qr(scanner, url).map_err(|e| e.to_string()));
         Ok(Backend {
             service: Arc::new(LiveService::new(options, fresh, Some(demo_scan))),
-            dir,
+            dir: workspace.session_dir(),
             sandbox: true,
             demo_accounts: demo_lines(),
             api_missing: None,

@@ -2,9 +2,12 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
+
+#[path = "../tgsess_bin/mod.rs"]
+pub mod tgsess_bin;
 
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions")
@@ -37,7 +40,7 @@ pub const MANIFEST_FIELDS: [&str; 10] = [
 
 /// Runs the real binary with a private session directory.
 pub fn tgsess(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tgsess"))
+    tgsess_bin::command()
         .args(args)
         .env("TGSESS_DIR", dir)
         .env_remove("TGSESS_TEST_CRASH_AT")

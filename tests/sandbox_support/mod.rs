@@ -11,6 +11,7 @@ use grammers_client::sender::{InvocationError, SenderPool};
 use grammers_session::updates::UpdatesLike;
 use tgsess::sandbox::{SANDBOX_API_HASH, SANDBOX_API_ID, Sandbox, SandboxConfig};
 use tgsess::store::adapter::{Backend, StoredSession};
+use tgsess::telegram::dial_guard::{GuardedSession, Network};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -69,7 +70,14 @@ pub fn client_with(
     session: Arc<StoredSession>,
     params: grammers_client::sender::ConnectionParams,
 ) -> TestClient {
-    let pool = SenderPool::with_configuration(Arc::clone(&session), SANDBOX_API_ID, params);
+    // The same guard as tgsess's connections: these clients may dial loopback only.
+    tgsess::telegram::dial_guard::force_loopback_only();
+    let guarded = Arc::new(GuardedSession::new(
+        Arc::clone(&session),
+        Network::Telegram,
+        params.use_ipv6,
+    ));
+    let pool = SenderPool::with_configuration(guarded, SANDBOX_API_ID, params);
     let client = Client::new(pool.handle);
     let runner = tokio::spawn(pool.runner.run());
     TestClient {

@@ -5,16 +5,15 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub use tgsess::sandbox::Tuning;
-use tgsess::sandbox::{SANDBOX_API_HASH, SANDBOX_API_ID, Sandbox, SandboxConfig};
+use tgsess::sandbox::{Sandbox, SandboxConfig};
 use tgsess::secret::SecretString;
 use tgsess::store::adapter::{Backend, StoredSession};
 use tgsess::store::{self, Format};
 use tgsess::telegram::{
-    ApiCredentials, ConnectOptions, Connection, Me, PhoneFlow, PhonePrompt, PhoneStep, TgError,
+    ConnectOptions, Connection, Me, PhoneFlow, PhonePrompt, PhoneStep, TgError,
 };
 
 /// No single step of a flow may take longer than this against a local sandbox.
@@ -38,6 +37,7 @@ impl Harness {
     }
 
     pub async fn start_tuned(tuning: Tuning) -> Harness {
+        tgsess::telegram::dial_guard::force_loopback_only();
         let config = SandboxConfig {
             state_dir: None,
             seed: true,
@@ -54,15 +54,8 @@ impl Harness {
     }
 
     pub fn options(&self) -> ConnectOptions {
-        let mut options = ConnectOptions::new(ApiCredentials {
-            api_id: SANDBOX_API_ID,
-            api_hash: SANDBOX_API_HASH.to_string(),
-        });
+        let mut options = tgsess::mode::sandbox_options(self.sandbox.state_dir());
         options.lock_dir = self.locks.path().to_path_buf();
-        let state_dir = self.sandbox.state_dir().to_path_buf();
-        options.key_provider = Some(Arc::new(move |dc| {
-            tgsess::sandbox::provision_session(&state_dir, dc).map_err(|e| e.to_string())
-        }));
         options
     }
 

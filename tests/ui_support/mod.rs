@@ -5,6 +5,8 @@
 
 pub mod fake;
 pub mod pty;
+#[path = "../tgsess_bin/mod.rs"]
+pub mod tgsess_bin;
 
 use std::path::PathBuf;
 use std::sync::Arc;

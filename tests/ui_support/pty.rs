@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 pub const DEADLINE: Duration = Duration::from_secs(30);
@@ -77,9 +77,13 @@ impl Pty {
             unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         set_cloexec(&master);
         let state_dir = home.path().join("state");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
+        let mut cmd = super::tgsess_bin::command();
         cmd.args(opts.args)
             .env_clear()
+            .env(
+                super::tgsess_bin::LOOPBACK_ONLY.0,
+                super::tgsess_bin::LOOPBACK_ONLY.1,
+            )
             .env("TERM", "xterm-256color")
             .env("HOME", home.path())
             .env("TGSESS_STATE_DIR", &state_dir)
