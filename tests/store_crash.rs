@@ -68,7 +68,7 @@ impl Rig {
         .await
         .expect("the sandbox starts");
         let home = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(home.path().join("sessions")).unwrap();
+        std::fs::create_dir_all(home.path().join("sessions/sandbox-sessions")).unwrap();
         std::fs::create_dir_all(home.path().join("templates")).unwrap();
         Rig {
             sandbox,
@@ -78,6 +78,13 @@ impl Rig {
     }
 
     fn sessions(&self) -> PathBuf {
+        // Sandbox mode (`--sandbox-state`) keeps its sessions in `sandbox-sessions/` of the
+        // chosen folder, so the commands below see these files.
+        self.chosen_dir().join("sandbox-sessions")
+    }
+
+    /// The folder given with `--dir` (and `TGSESS_DIR`).
+    fn chosen_dir(&self) -> PathBuf {
         self.home.path().join("sessions")
     }
 
@@ -85,12 +92,12 @@ impl Rig {
         let home = self.home.path();
         let mut cmd = common::tgsess_bin::command();
         cmd.arg("--dir")
-            .arg(self.sessions())
+            .arg(self.chosen_dir())
             .arg("--sandbox-state")
             .arg(self.state.path())
             .args(args)
             .env("HOME", home)
-            .env("TGSESS_DIR", self.sessions())
+            .env("TGSESS_DIR", self.chosen_dir())
             .env("TGSESS_CONFIG", home.join("no-config.toml"))
             .env("TGSESS_LOCK_DIR", home.join("run"))
             .env("XDG_CONFIG_HOME", home.join("config"))

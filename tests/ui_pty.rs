@@ -57,8 +57,15 @@ fn start_in(
 ) -> Pty {
     let home = Pty::home();
     let sessions = Pty::sessions(&home);
+    // Sandbox mode lists `sandbox-sessions/` of the chosen folder.
+    let listed = if extra.iter().any(|a| a.starts_with("--sandbox")) {
+        sessions.join("sandbox-sessions")
+    } else {
+        sessions.clone()
+    };
+    std::fs::create_dir_all(&listed).unwrap();
     for (name, s) in files {
-        write(&sessions, name, s, Format::TgsessSqlite);
+        write(&listed, name, s, Format::TgsessSqlite);
     }
     let mut args: Vec<&OsStr> = vec![OsStr::new("--dir"), sessions.as_os_str()];
     args.extend(extra.iter().map(OsStr::new));
