@@ -6,8 +6,10 @@
 pub mod cli;
 pub mod crypto;
 pub mod fsutil;
+pub mod logging;
 pub mod sandbox;
 pub mod secret;
 pub mod store;
 pub mod telegram;
+pub mod text;
 pub mod ui;

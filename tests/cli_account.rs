@@ -452,3 +452,131 @@ async fn recover_password_flag_resets_2fa_with_the_emailed_code() {
         text(&out.stdout)
     );
 }
+
+/// A name that would retitle the terminal (OSC 0) and clear it (CSI 2 J) if printed raw.
+const HOSTILE_NAME: &str = "Mallory\u{1b}]0;pwned\u{7}\u{1b}[2J";
+
+fn assert_no_terminal_controls(what: &str, out: &str) {
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{7}'),
+        "{what} printed a raw escape: {out:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_from_the_server_never_reach_the_terminal_raw() {
+    let cli = std::sync::Arc::new(Cli::start().await);
+    cli.sandbox
+        .add_user(tgsess::sandbox::NewUser::new("+9996625555", HOSTILE_NAME))
+        .unwrap();
+    let c = cli.clone();
+    let out = blocking(move || {
+        c.run(
+            &["login", "phone", "mal", "--phone", "9996625555"],
+            "22222\n",
+        )
+    })
+    .await;
+    assert_ok(&out);
+    assert_no_terminal_controls("login", &text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Logged in as Mallory\\u{1b}]0;pwned"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["whoami", "mal"], "")).await;
+    assert_ok(&out);
+    assert_no_terminal_controls("whoami", &text(&out.stdout));
+
+    // JSON stays exact: the name parses back byte for byte.
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["whoami", "mal", "--json"], "")).await;
+    assert_ok(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["first_name"], HOSTILE_NAME);
+
+    // The name is now stored in the session: inspect and list escape it too.
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["inspect", "mal"], "")).await;
+    assert_ok(&out);
+    assert_no_terminal_controls("inspect", &text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Mallory"),
+        "{}",
+        text(&out.stdout)
+    );
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["list"], "")).await;
+    assert_ok(&out);
+    assert_no_terminal_controls("list", &text(&out.stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_level_writes_a_private_log_without_secrets() {
+    use std::os::unix::fs::PermissionsExt;
+    let cli = std::sync::Arc::new(Cli::start().await);
+    let password = "Log-Test-Pw-7f3e9";
+    let mut user = tgsess::sandbox::NewUser::new("+9996627777", "Logan");
+    user.password = Some(tgsess::secret::SecretString::new(password));
+    cli.sandbox.add_user(user).unwrap();
+    let state = cli.home.path().join("state");
+    let token = "123456:SANDBOX-demo-bot-token";
+    let runs: [(&[&str], String); 3] = [
+        (
+            &[
+                "--log-level",
+                "trace",
+                "login",
+                "phone",
+                "logan",
+                "--phone",
+                "9996627777",
+            ],
+            format!("22222\n{password}\n"),
+        ),
+        (&["--log-level", "trace", "whoami", "logan"], String::new()),
+        (
+            &[
+                "--log-level",
+                "debug",
+                "login",
+                "bot",
+                "b",
+                "--token",
+                token,
+            ],
+            String::new(),
+        ),
+    ];
+    for (args, input) in runs {
+        let mut cmd = cli.command(args);
+        cmd.env("TGSESS_STATE_DIR", &state);
+        let out = blocking(move || run_with_input(cmd, &input)).await;
+        assert_ok(&out);
+    }
+    let log_path = state.join("tgsess.log");
+    let mode = std::fs::metadata(&log_path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the log is private");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("command=login phone"), "{log}");
+    assert!(log.contains("command=whoami"), "{log}");
+    let key = tgsess::store::read_file(&cli.sessions().join("logan.session"))
+        .unwrap()
+        .session
+        .auth_key()
+        .map(|k| hex::encode(k.reveal()))
+        .unwrap();
+    for secret in [password, "SANDBOX-demo-bot-token", &key[..32]] {
+        assert!(!log.contains(secret), "the log holds a secret");
+    }
+
+    // Without --log-level a command writes no log.
+    let other_state = cli.home.path().join("state2");
+    let mut cmd = cli.command(&["whoami", "logan"]);
+    cmd.env("TGSESS_STATE_DIR", &other_state);
+    let out = blocking(move || run_with_input(cmd, "")).await;
+    assert_ok(&out);
+    assert!(!other_state.join("tgsess.log").exists());
+}

@@ -298,3 +298,30 @@ async fn forgotten_password_is_recovered_by_email() {
     tc.quit().await;
     sb.stop().await;
 }
+
+/// Telethon's `edit_2fa(current_password=…, new_password=None)`: the offered new_algo (salt1
+/// extended by 32 random bytes) with an empty hash removes the password, as on Telegram.
+#[tokio::test]
+async fn password_removal_as_telethon_sends_it() {
+    let sb = seeded().await;
+    let tc = login_with_password(&sb, "9996622222", 2, "sandbox").await;
+    let tl::enums::account::PasswordInputSettings::Settings(mut settings) =
+        new_password_settings(&tc, "unused", "", None).await;
+    settings.new_password_hash = Some(Vec::new());
+    settings.hint = Some(String::new()); // edit_2fa's default hint
+    let check = srp_check(&tc, "sandbox").await;
+    within(
+        "remove",
+        tc.client
+            .invoke(&tl::functions::account::UpdatePasswordSettings {
+                password: check,
+                new_settings: settings.into(),
+            }),
+    )
+    .await
+    .expect("an empty hash with the offered algo removes the password");
+    assert!(!get_password(&tc).await.has_password);
+    phone_login(&sb, "9996622222", 2).await.quit().await;
+    tc.quit().await;
+    sb.stop().await;
+}

@@ -65,6 +65,11 @@ fn random<const N: usize>() -> [u8; N] {
 
 /// Runs the three DH steps against `addr`; returns the auth key both sides derived.
 async fn create_key(addr: std::net::SocketAddr, rsa: &RsaKey, legacy: bool) -> AuthKey {
+    create_key_on(addr, rsa, legacy).await.0
+}
+
+/// [`create_key`], keeping the connection open (Telethon goes on on the same one).
+async fn create_key_on(addr: std::net::SocketAddr, rsa: &RsaKey, legacy: bool) -> (AuthKey, Plain) {
     let mut c = Plain {
         stream: TcpStream::connect(addr).await.unwrap(),
         transport: Full::new(),
@@ -172,7 +177,7 @@ async fn create_key(addr: std::net::SocketAddr, rsa: &RsaKey, legacy: bool) -> A
     let expected =
         grammers_crypto::AuthKey::from_bytes(*auth_key.reveal()).calc_new_nonce_hash(&new_nonce, 1);
     assert_eq!(gen_ok.new_nonce_hash1, expected);
-    auth_key
+    (auth_key, c)
 }
 
 #[tokio::test]
@@ -252,5 +257,204 @@ async fn dh_with_wrong_nonces_or_fingerprint_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err, transport::Error::BadStatus { status: 404 });
+    sb.stop().await;
+}
+
+/// An encrypted MTProto session (grammers' MTP) on a connection whose key may have just
+/// been made by DH on it, as Telethon and Pyrogram do.
+struct Secure {
+    plain: Plain,
+    mtp: grammers_mtproto::mtp::Encrypted,
+    updates: Vec<Vec<u8>>,
+}
+
+impl Secure {
+    fn new(plain: Plain, key: &AuthKey) -> Self {
+        Self {
+            plain,
+            mtp: grammers_mtproto::mtp::Encrypted::build().finish(*key.reveal()),
+            updates: Vec::new(),
+        }
+    }
+
+    /// Sends `request`; grammers' MTP first asks for future salts (and holds requests back
+    /// until they arrive), so frames are read until it takes the request.
+    async fn send(&mut self, request: &[u8]) {
+        use grammers_mtproto::mtp::{Deserialization as D, Mtp};
+        loop {
+            let mut buf = DequeBuffer::with_capacity(request.len() + 256, 128);
+            let pushed = self.mtp.push(&mut buf, request).is_some();
+            self.mtp.finalize(&mut buf);
+            if !buf.is_empty() {
+                self.plain.transport.pack(&mut buf);
+                self.plain.stream.write_all(&buf[..]).await.unwrap();
+            }
+            if pushed {
+                return;
+            }
+            for d in self.read_frame("future salts").await {
+                if let D::Update(u) = d {
+                    self.updates.push(u);
+                }
+            }
+        }
+    }
+
+    /// The messages of the next frame from the server.
+    async fn read_frame(&mut self, what: &str) -> Vec<grammers_mtproto::mtp::Deserialization> {
+        use grammers_mtproto::mtp::Mtp;
+        loop {
+            match self.plain.transport.unpack(&mut self.plain.incoming) {
+                Ok(off) => {
+                    let mut payload = self.plain.incoming[off.data_range.clone()].to_vec();
+                    self.plain.incoming.drain(..off.next_offset);
+                    return self.mtp.deserialize(&mut payload).unwrap();
+                }
+                Err(transport::Error::MissingBytes) => {
+                    let mut chunk = [0u8; 8192];
+                    let n = within(what, self.plain.stream.read(&mut chunk))
+                        .await
+                        .unwrap();
+                    assert!(
+                        n > 0,
+                        "server closed the connection while waiting for {what}"
+                    );
+                    self.plain.incoming.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) => panic!("transport error {e}"),
+            }
+        }
+    }
+
+    /// Reads frames until `done` picks something out of them.
+    async fn read_until<T>(
+        &mut self,
+        what: &str,
+        mut done: impl FnMut(&mut Vec<Vec<u8>>, grammers_mtproto::mtp::Deserialization) -> Option<T>,
+    ) -> T {
+        loop {
+            for d in self.read_frame(what).await {
+                if let Some(out) = done(&mut self.updates, d) {
+                    return out;
+                }
+            }
+        }
+    }
+
+    async fn call(&mut self, request: &[u8]) -> Result<Vec<u8>, String> {
+        use grammers_mtproto::mtp::Deserialization as D;
+        self.send(request).await;
+        self.read_until("rpc result", |updates, d| match d {
+            D::RpcResult(r) => Some(Ok(r.body)),
+            D::RpcError(e) => Some(Err(e.error.error_message)),
+            D::Update(u) => {
+                updates.push(u);
+                None
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    async fn next_update(&mut self) -> Vec<u8> {
+        use grammers_mtproto::mtp::Deserialization as D;
+        if !self.updates.is_empty() {
+            return self.updates.remove(0);
+        }
+        self.read_until("an update", |_, d| match d {
+            D::Update(u) => Some(u),
+            _ => None,
+        })
+        .await
+    }
+}
+
+/// invokeWithLayer(layer, initConnection(query)), as every client wraps its first request.
+fn first_request(layer: i32, query: impl Serializable) -> Vec<u8> {
+    struct Raw(Vec<u8>);
+    impl Serializable for Raw {
+        fn serialize(&self, buf: &mut impl Extend<u8>) {
+            buf.extend(self.0.iter().copied());
+        }
+    }
+    tl::functions::InvokeWithLayer {
+        layer,
+        query: tl::functions::InitConnection {
+            api_id: tgsess::sandbox::SANDBOX_API_ID,
+            device_model: "dh test".into(),
+            system_version: "1".into(),
+            app_version: "1".into(),
+            system_lang_code: "en".into(),
+            lang_pack: String::new(),
+            lang_code: "en".into(),
+            proxy: None,
+            params: None,
+            query: Raw(query.to_bytes()),
+        },
+    }
+    .to_bytes()
+}
+
+fn export_login_token() -> tl::functions::auth::ExportLoginToken {
+    tl::functions::auth::ExportLoginToken {
+        api_id: tgsess::sandbox::SANDBOX_API_ID,
+        api_hash: tgsess::sandbox::SANDBOX_API_HASH.into(),
+        except_ids: vec![],
+    }
+}
+
+/// Telethon's qr_login on the connection that just made its key: export, another device
+/// accepts, updateLoginToken arrives, re-export logs in (in the client's layer, 181).
+#[tokio::test]
+async fn qr_login_reaches_a_connection_whose_key_was_made_by_dh_on_it() {
+    let sb = seeded().await;
+    let rsa = sb.rsa_key().unwrap();
+    let (key, plain) = create_key_on(sb.dc_addr(2), &rsa, true).await;
+    let dh_keyed = Secure::new(plain, &key);
+    let provisioned = {
+        let session = sb.new_session(2).unwrap();
+        let key = session.auth_key().unwrap().clone();
+        let plain = Plain {
+            stream: TcpStream::connect(sb.dc_addr(2)).await.unwrap(),
+            transport: Full::new(),
+            incoming: Vec::new(),
+            msg_id: 0,
+        };
+        Secure::new(plain, &key)
+    };
+    for (name, mut conn) in [("dh key", dh_keyed), ("new-session key", provisioned)] {
+        let answer = conn
+            .call(&first_request(181, export_login_token()))
+            .await
+            .unwrap();
+        let tl::enums::auth::LoginToken::Token(t) =
+            tl::enums::auth::LoginToken::from_bytes(&answer).unwrap()
+        else {
+            panic!("{name}: expected a token");
+        };
+        let url = format!(
+            "tg://login?token={}",
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &t.token)
+        );
+        sb.accept_qr("+9996621111", &url).unwrap();
+        let update = within("updateLoginToken", conn.next_update()).await;
+        let tl::enums::Updates::UpdateShort(short) =
+            tl::enums::Updates::from_bytes(&update).unwrap()
+        else {
+            panic!("{name}: expected updateShort");
+        };
+        assert!(
+            matches!(short.update, tl::enums::Update::LoginToken),
+            "{name}"
+        );
+        let answer = conn.call(&export_login_token().to_bytes()).await.unwrap();
+        // loginTokenSuccess, auth.authorization, flags, then the user of layer 181.
+        assert_eq!(answer[..4], 0x390d5c5e_u32.to_le_bytes(), "{name}");
+        assert_eq!(
+            answer[12..16],
+            0x215c4438_u32.to_le_bytes(),
+            "{name}: user of layer 181"
+        );
+    }
     sb.stop().await;
 }

@@ -534,3 +534,58 @@ async fn short_flood_waits_are_slept_through_by_grammers() {
     tc.quit().await;
     sb.stop().await;
 }
+
+/// Telegram kills a login code after a few wrong guesses: the right code then answers
+/// PHONE_CODE_EXPIRED and a new code must be requested.
+#[tokio::test]
+async fn a_code_dies_after_five_wrong_guesses() {
+    let sb = seeded().await;
+    let tc = client(&sb, 2);
+    let send = tl::functions::auth::SendCode {
+        phone_number: "9996621111".into(),
+        api_id: tgsess::sandbox::SANDBOX_API_ID,
+        api_hash: SANDBOX_API_HASH.into(),
+        settings: tl::types::CodeSettings {
+            allow_flashcall: false,
+            current_number: false,
+            allow_app_hash: false,
+            allow_missed_call: false,
+            allow_firebase: false,
+            unknown_number: false,
+            logout_tokens: None,
+            token: None,
+            app_sandbox: None,
+        }
+        .into(),
+    };
+    let sign_in = |hash: &str, code: &str| tl::functions::auth::SignIn {
+        phone_number: "9996621111".into(),
+        phone_code_hash: hash.into(),
+        phone_code: Some(code.into()),
+        email_verification: None,
+    };
+    let hash = |sent| match sent {
+        tl::enums::auth::SentCode::Code(c) => c.phone_code_hash,
+        other => panic!("unexpected {other:?}"),
+    };
+    let first = hash(within("sendCode", tc.client.invoke(&send)).await.unwrap());
+    for guess in 1..=5 {
+        let err = within("wrong code", tc.client.invoke(&sign_in(&first, "12345")))
+            .await
+            .unwrap_err();
+        assert_eq!(rpc_error(&err).1, "PHONE_CODE_INVALID", "guess {guess}");
+    }
+    let err = within(
+        "right code, too late",
+        tc.client.invoke(&sign_in(&first, "22222")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(rpc_error(&err).1, "PHONE_CODE_EXPIRED");
+    let second = hash(within("sendCode", tc.client.invoke(&send)).await.unwrap());
+    within("sign in", tc.client.invoke(&sign_in(&second, "22222")))
+        .await
+        .unwrap();
+    tc.quit().await;
+    sb.stop().await;
+}

@@ -219,3 +219,52 @@ async fn qr_login_migrates_to_the_account_dc() {
     exporter.quit().await;
     sb.stop().await;
 }
+
+/// exportLoginToken's except_ids (Telethon's `ignored_ids`): an account already logged in on
+/// the exporting app cannot accept its code; any other account can.
+#[tokio::test]
+async fn an_account_in_except_ids_cannot_accept_the_token() {
+    let sb = seeded().await;
+    let mut exporter = client(&sb, 2);
+    let alice = phone_login(&sb, "9996621111", 2).await;
+    let alice_id = within("get_me", alice.client.get_me())
+        .await
+        .unwrap()
+        .id()
+        .bare_id()
+        .unwrap();
+    let tl::enums::auth::LoginToken::Token(t) = within(
+        "export with except_ids",
+        exporter
+            .client
+            .invoke(&tl::functions::auth::ExportLoginToken {
+                except_ids: vec![alice_id],
+                ..export()
+            }),
+    )
+    .await
+    .unwrap() else {
+        panic!("expected a token");
+    };
+    let accept = tl::functions::auth::AcceptLoginToken {
+        token: t.token.clone(),
+    };
+    let err = within("excepted accept", alice.client.invoke(&accept))
+        .await
+        .unwrap_err();
+    assert_eq!(rpc_error(&err).1, "AUTH_TOKEN_EXCEPTION");
+    let url = qr_url_for_token(&t.token);
+    assert!(
+        sb.accept_qr("+9996621111", &url).is_err(),
+        "accept-qr obeys it too"
+    );
+    sb.add_user(tgsess::sandbox::NewUser::new("+9996627777", "Erin"))
+        .unwrap();
+    let erin = phone_login(&sb, "9996627777", 2).await;
+    within("accept", erin.client.invoke(&accept)).await.unwrap();
+    expect_login_token_update(&mut exporter).await;
+    for tc in [exporter, alice, erin] {
+        tc.quit().await;
+    }
+    sb.stop().await;
+}

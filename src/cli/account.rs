@@ -5,11 +5,13 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
+use super::output::{StdoutError, err, errln, outln};
 use crate::sandbox as sb;
 use crate::secret::SecretString;
 use crate::store::adapter::{Backend, StoredSession};
@@ -20,6 +22,7 @@ use crate::telegram::{
     self, ConnectOptions, Connection, Edit2faFlow, Edit2faStep, ForkFlow, ForkStep, PasswordChange,
     PasswordPrompt, PhoneFlow, PhonePrompt, PhoneStep, QrFlow, QrStep, TgError,
 };
+use crate::text::{clean, clean_path};
 
 #[derive(Subcommand, Debug)]
 pub enum AccountCommand {
@@ -313,6 +316,8 @@ impl Env {
     }
 
     async fn stop(self) {
+        // Every connection is dropped by now: let their network tasks end before the runtime.
+        self.options.tasks.shut_down(Duration::from_secs(10)).await;
         if let Some(SandboxTarget::InProcess(sandbox)) = self.sandbox {
             sandbox.stop().await;
         }
@@ -387,12 +392,12 @@ async fn open_login_target(
         let conn = Connection::open_file(&path, &env.options)?;
         if conn.session().snapshot().has_key() && telegram::is_authorized(&conn).await? {
             let me = telegram::whoami(&conn).await?;
-            println!(
+            outln!(
                 "{} is already logged in as {} (user id {})",
-                path.display(),
-                me.display(),
+                clean_path(&path),
+                clean(&me.display()),
                 me.user_id
-            );
+            )?;
             return Ok(None);
         }
         return Ok(Some(LoginTarget {
@@ -432,14 +437,14 @@ fn discard_if_created(target: LoginTarget) {
     }
 }
 
-fn print_logged_in(me: &telegram::Me, path: &Path) {
-    println!(
+fn print_logged_in(me: &telegram::Me, path: &Path) -> Result<(), StdoutError> {
+    outln!(
         "Logged in as {} (user id {}{}); session saved to {}",
-        me.display(),
+        clean(&me.display()),
         me.user_id,
         if me.is_bot { ", bot" } else { "" },
-        path.display()
-    );
+        clean_path(path)
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,7 +478,7 @@ async fn login_cmd(env: &Env, login: LoginCommand, prompter: &mut Prompter) -> a
     };
     match result {
         Ok(me) => {
-            print_logged_in(&me, &target.path);
+            print_logged_in(&me, &target.path)?;
             Ok(0)
         }
         Err(e) => {
@@ -500,13 +505,13 @@ async fn phone_login(
             PhoneStep::Done(me) => return Ok(me),
             PhoneStep::Ask(PhonePrompt::Code { sent, error }) => {
                 if let Some(e) = error {
-                    eprintln!("{}", e.0);
+                    errln!("{}", clean(&e.0.to_string()));
                 }
                 let digits = sent
                     .length
                     .map(|l| format!("{l}-digit "))
                     .unwrap_or_default();
-                eprintln!("A {digits}code was sent {}.", sent.delivery.describe());
+                errln!("A {digits}code was sent {}.", sent.delivery.describe());
                 let resend_hint = if sent.next.is_some() {
                     " (empty line: send it again)"
                 } else {
@@ -521,9 +526,9 @@ async fn phone_login(
             }
             PhoneStep::Ask(PhonePrompt::Names { error }) => {
                 if let Some(e) = error {
-                    eprintln!("{}", e.0);
+                    errln!("{}", clean(&e.0.to_string()));
                 } else {
-                    eprintln!("This number has no account yet: sign up.");
+                    errln!("This number has no account yet: sign up.");
                 }
                 let first = prompter.line("First name: ")?;
                 let last = prompter.line("Last name (may be empty): ")?;
@@ -547,7 +552,7 @@ async fn phone_login(
 
 fn ask_password(prompter: &mut Prompter, prompt: &PasswordPrompt) -> anyhow::Result<SecretString> {
     if let Some(e) = &prompt.error {
-        eprintln!("{e}");
+        errln!("{}", clean(&e.to_string()));
     }
     let hint = prompt
         .hint
@@ -562,7 +567,7 @@ fn ask_recovery_code(
     prompt: &telegram::RecoveryPrompt,
 ) -> anyhow::Result<SecretString> {
     if let Some(e) = &prompt.error {
-        eprintln!("{e}");
+        errln!("{}", clean(&e.to_string()));
     }
     prompter.secret(&format!(
         "Recovery code sent to {} (this removes the 2FA password): ",
@@ -581,7 +586,7 @@ async fn qr_login(
     loop {
         step = match step {
             QrStep::Show { url, .. } => {
-                print_qr(&url);
+                print_qr(&url)?;
                 flow.next().await?
             }
             QrStep::Password(prompt) => {
@@ -602,16 +607,11 @@ async fn qr_login(
 }
 
 /// Prints the QR as text (two rows per line) and the URL, for terminals and logs.
-fn print_qr(url: &str) {
-    let mut out = std::io::stdout().lock();
+fn print_qr(url: &str) -> Result<(), StdoutError> {
     if let Ok(code) = qrcode::QrCode::new(url.as_bytes()) {
-        let _ = writeln!(out, "{}", qr_text(&code));
+        outln!("{}", qr_text(&code))?;
     }
-    let _ = writeln!(
-        out,
-        "Scan with Telegram > Settings > Devices > Link Desktop Device, or open:\n{url}"
-    );
-    let _ = out.flush();
+    outln!("Scan with Telegram > Settings > Devices > Link Desktop Device, or open:\n{url}")
 }
 
 fn qr_text(code: &qrcode::QrCode) -> String {
@@ -650,14 +650,14 @@ async fn whoami_cmd(env: &Env, name: &str, json: bool) -> anyhow::Result<i32> {
     }
     let me = telegram::whoami(&conn).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&me)?);
+        outln!("{}", serde_json::to_string_pretty(&me)?)?;
     } else {
-        println!("user id:  {}", me.user_id);
-        println!("name:     {}", me.display());
+        outln!("user id:  {}", me.user_id)?;
+        outln!("name:     {}", clean(&me.display()))?;
         if let Some(p) = &me.phone {
-            println!("phone:    {p}");
+            outln!("phone:    {}", clean(p))?;
         }
-        println!("bot:      {}", if me.is_bot { "yes" } else { "no" });
+        outln!("bot:      {}", if me.is_bot { "yes" } else { "no" })?;
     }
     Ok(0)
 }
@@ -665,7 +665,7 @@ async fn whoami_cmd(env: &Env, name: &str, json: bool) -> anyhow::Result<i32> {
 async fn logout_cmd(env: &Env, name: &str) -> anyhow::Result<i32> {
     let (path, conn) = env.connect(name)?;
     telegram::logout(&conn).await?;
-    println!("Logged out; the key was removed from {}", path.display());
+    outln!("Logged out; the key was removed from {}", clean_path(&path))?;
     Ok(0)
 }
 
@@ -699,7 +699,7 @@ async fn two_fa_cmd(
             Edit2faStep::Done => break,
             Edit2faStep::EmailCode(prompt) => {
                 if let Some(e) = &prompt.error {
-                    eprintln!("{e}");
+                    errln!("{}", clean(&e.to_string()));
                 }
                 let code = prompter.secret(&format!(
                     "{}-digit code sent to the recovery email (empty line: send again): ",
@@ -713,7 +713,7 @@ async fn two_fa_cmd(
             }
         };
     }
-    println!("2FA password updated.");
+    outln!("2FA password updated.")?;
     Ok(0)
 }
 
@@ -727,32 +727,36 @@ async fn sessions_cmd(
     let (_, conn) = env.connect(name)?;
     if let Some(hash) = terminate {
         telegram::terminate(&conn, hash).await?;
-        println!("Logged out device {hash}.");
+        outln!("Logged out device {hash}.")?;
         return Ok(0);
     }
     if terminate_others {
         telegram::terminate_others(&conn).await?;
-        println!("Logged out every other device.");
+        outln!("Logged out every other device.")?;
         return Ok(0);
     }
     let devices = telegram::authorizations(&conn).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&devices)?);
+        outln!("{}", serde_json::to_string_pretty(&devices)?)?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<20}  {:<1}  {:<20}  {:<24}  {:<15}",
-        "ID", "", "APP", "DEVICE", "IP"
-    );
+        "ID",
+        "",
+        "APP",
+        "DEVICE",
+        "IP"
+    )?;
     for d in devices {
-        println!(
+        outln!(
             "{:<20}  {:<1}  {:<20}  {:<24}  {:<15}",
             d.hash,
             if d.current { "*" } else { "" },
-            format!("{} {}", d.app_name, d.app_version).trim(),
-            format!("{} {}", d.device_model, d.platform).trim(),
-            d.ip
-        );
+            clean(format!("{} {}", d.app_name, d.app_version).trim()),
+            clean(format!("{} {}", d.device_model, d.platform).trim()),
+            clean(&d.ip)
+        )?;
     }
     Ok(0)
 }
@@ -792,12 +796,12 @@ async fn fork_cmd(
     .await;
     match result {
         Ok(me) => {
-            println!(
+            outln!(
                 "Forked: {} has its own login of {} (user id {}).",
-                path.display(),
-                me.display(),
+                clean_path(&path),
+                clean(&me.display()),
                 me.user_id
-            );
+            )?;
             Ok(0)
         }
         Err(e) => {
@@ -848,14 +852,14 @@ impl Prompter {
         let line = tokio::task::block_in_place(|| -> std::io::Result<Option<String>> {
             // Echo goes off before the prompt appears, so that nothing typed early shows.
             let _echo = (interactive && secret).then(EchoOff::new);
-            eprint!("{prompt}");
+            err!("{}", clean(prompt));
             let _ = std::io::stderr().flush();
             let mut line = String::new();
             let n = std::io::stdin().lock().read_line(&mut line)?;
             Ok((n > 0).then_some(line))
         })?;
         if interactive && secret {
-            eprintln!();
+            errln!();
         }
         match line {
             Some(l) => Ok(SecretString::new(l.trim_end_matches(['\r', '\n']))),

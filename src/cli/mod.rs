@@ -2,13 +2,13 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 usage error; errors go to stderr.
 
 pub mod account;
+pub mod output;
 pub mod sandbox;
 pub mod store_cmds;
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Options every command understands.
 #[derive(Args, Clone, Debug, Default)]
@@ -69,7 +69,15 @@ pub enum Command {
 
 /// Parses the arguments, runs the command and returns the exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if cli.command.is_some() && cli.global.log_level.is_some() {
+        // The TUI starts its log itself; a command logs only when asked to.
+        start_command_log(cli.global.log_level.as_deref(), &matches);
+    }
     let result = match cli.command {
         None => crate::ui::run(&cli.global.ui_settings()),
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
@@ -79,9 +87,64 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            // Not eprintln: with the terminal gone (a killed SSH session), printing panics.
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            let stdout_failed = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<output::StdoutError>());
+            if stdout_failed.is_some_and(output::StdoutError::is_closed_pipe) {
+                output::exit_closed_pipe();
+            }
+            let message = error_line(&e);
+            tracing::warn!(error = %message, "command failed");
+            output::errln!("error: {}", crate::text::clean_lines(&message));
             1
         }
+    }
+}
+
+/// Opens the log file for a command and logs the command's name (`login phone`), never its
+/// arguments: session strings, tokens and passwords can be among them.
+fn start_command_log(level: Option<&str>, matches: &clap::ArgMatches) {
+    if crate::logging::init(level).is_none() {
+        output::errln!("warning: no state folder: --log-level writes no log");
+        return;
+    }
+    let mut name = Vec::new();
+    let mut sub = matches.subcommand();
+    while let Some((n, m)) = sub {
+        name.push(n);
+        sub = m.subcommand();
+    }
+    tracing::info!(command = %name.join(" "), version = env!("CARGO_PKG_VERSION"), "tgsess command");
+}
+
+/// The error and its causes on one line, each said once: an error whose message already
+/// quotes its cause (a common `thiserror` shape) would otherwise print it twice.
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_say_each_cause_once() {
+        let os = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let quoted = anyhow::Error::new(crate::sandbox::SandboxError::Io(os));
+        let line = error_line(&quoted);
+        assert_eq!(line.matches("in use").count(), 1, "{line}");
+        let chained = anyhow::anyhow!("disk on fire").context("writing x");
+        assert_eq!(error_line(&chained), "writing x: disk on fire");
     }
 }

@@ -1,7 +1,6 @@
 //! `tgsess sandbox ...`: run the local sandbox DC and administer its state. Every admin
 //! command may run while `serve` is running (the state is shared safely through SQLite).
 
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -9,9 +8,11 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 
 use super::GlobalArgs;
+use super::output::{errln, out, outln};
 use crate::sandbox::{self, NewUser, Sandbox, SandboxConfig, state::State};
 use crate::secret::SecretString;
 use crate::store::{self, Format, convert};
+use crate::text::{clean, clean_path};
 
 #[derive(Subcommand, Debug)]
 pub enum SandboxCommand {
@@ -87,6 +88,14 @@ pub enum SandboxCommand {
         #[arg(long, value_name = "DIR")]
         state: Option<PathBuf>,
     },
+    /// What a client needs to reach the sandbox: the DC addresses of the last `serve` on this
+    /// state and the RSA key (PEM, modulus, exponent, fingerprint) for its own DH.
+    Info {
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Let the account with this phone "scan" a login QR code (tg://login?token=...).
     AcceptQr {
         #[arg(long, value_name = "DIR")]
@@ -159,7 +168,7 @@ pub fn run(cmd: SandboxCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
                 email,
             };
             let id = sandbox::add_user_to(&state, &user)?;
-            println!("added user {id}");
+            outln!("added user {id}")?;
             Ok(0)
         }
         SandboxCommand::AddBot {
@@ -173,19 +182,20 @@ pub fn run(cmd: SandboxCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
             }
             let state = State::open(&state_dir(state, global))?;
             let id = sandbox::add_bot_to(&state, &token, &name, dc)?;
-            println!("added bot {id}");
+            outln!("added bot {id}")?;
             Ok(0)
         }
         SandboxCommand::Outbox { state, json } => outbox(&state_dir(state, global), json),
+        SandboxCommand::Info { state, json } => info(&state_dir(state, global), json),
         SandboxCommand::RsaKey { state } => {
             let state = State::open(&state_dir(state, global))?;
-            print!("{}", sandbox::dh::load_or_create_rsa(&state)?.public_pem());
+            out!("{}", sandbox::dh::load_or_create_rsa(&state)?.public_pem())?;
             Ok(0)
         }
         SandboxCommand::AcceptQr { state, phone, url } => {
             let state = State::open(&state_dir(state, global))?;
             sandbox::accept_qr_in(&state, &phone, &url)?;
-            println!("accepted");
+            outln!("accepted")?;
             Ok(0)
         }
     }
@@ -203,13 +213,10 @@ fn serve(state_dir: PathBuf, seed: bool, base_port: u16) -> anyhow::Result<i32> 
             base_port,
         })
         .await?;
-        let mut out = std::io::stdout().lock();
         for dc in sb.dc_ids() {
-            writeln!(out, "dc {dc} listening on {}", sb.dc_addr(dc))?;
+            outln!("dc {dc} listening on {}", sb.dc_addr(dc))?;
         }
-        writeln!(out, "state in {}", state_dir.display())?;
-        out.flush()?;
-        drop(out);
+        outln!("state in {}", clean_path(&state_dir))?;
         stop_signal.await;
         sb.stop().await;
         Ok(0)
@@ -246,18 +253,18 @@ fn new_session(state_dir: &Path, dc: i32, to: &str, output: Option<&Path>) -> an
     }
     let (prepared, notes) = convert::prepare(&session, format, &overrides)?;
     for note in notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(&note));
     }
     match output {
         Some(path) => {
             store::write_file(path, &prepared, format)?;
-            eprintln!("wrote {} ({})", path.display(), format.name());
+            errln!("wrote {} ({})", clean_path(path), format.name());
         }
         None => {
             if format.backend() != store::BackendKind::String {
                 bail!("--to {to} is a SQLite format: pass -o PATH");
             }
-            println!("{}", store::encode_string(&prepared, format)?);
+            outln!("{}", store::encode_string(&prepared, format)?)?;
         }
     }
     Ok(0)
@@ -280,25 +287,64 @@ fn outbox(state_dir: &Path, json: bool) -> anyhow::Result<i32> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?)?;
     } else if entries.is_empty() {
-        println!("(no codes sent yet)");
+        outln!("(no codes sent yet)")?;
     } else {
-        println!(
+        outln!(
             "{:>4}  {:<10}  {:<5}  {:<24}  {:<8}  PURPOSE",
-            "ID", "UNIX TIME", "VIA", "TO", "CODE"
-        );
+            "ID",
+            "UNIX TIME",
+            "VIA",
+            "TO",
+            "CODE"
+        )?;
         for e in entries {
-            println!(
+            outln!(
                 "{:>4}  {:<10}  {:<5}  {:<24}  {:<8}  {}",
                 e.id,
                 e.at,
                 e.channel,
-                e.recipient,
-                e.code.reveal(),
-                e.purpose
-            );
+                clean(&e.recipient),
+                clean(e.code.reveal()),
+                clean(&e.purpose)
+            )?;
         }
     }
+    Ok(0)
+}
+
+fn info(state_dir: &Path, json: bool) -> anyhow::Result<i32> {
+    let state = State::open(state_dir)?;
+    let dcs = state.dc_ports()?;
+    if dcs.is_empty() {
+        return Err(sandbox::SandboxError::NeverServed.into());
+    }
+    let rsa = sandbox::dh::load_or_create_rsa(&state)?;
+    // Public half only: the private exponent never leaves the state.
+    let n = rsa.n.to_str_radix(16);
+    let e = rsa.e.to_u64_digits().first().copied().unwrap_or(0);
+    if json {
+        let dcs: Vec<_> = dcs
+            .iter()
+            .map(|(id, port)| serde_json::json!({"id": id, "ip": "127.0.0.1", "port": port}))
+            .collect();
+        let out = serde_json::json!({
+            "dcs": dcs,
+            "rsa": {
+                "pem": rsa.public_pem(),
+                "n_hex": n,
+                "e": e,
+                "fingerprint": rsa.fingerprint(),
+            },
+        });
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
+        return Ok(0);
+    }
+    for (id, port) in &dcs {
+        outln!("dc {id}: 127.0.0.1:{port}")?;
+    }
+    outln!("rsa fingerprint: {}", rsa.fingerprint())?;
+    out!("{}", rsa.public_pem())?;
     Ok(0)
 }

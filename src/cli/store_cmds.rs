@@ -1,6 +1,6 @@
 //! `list`, `inspect`, `convert`, `clone`, `rm`: the store over the command line.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -9,11 +9,13 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
 use super::GlobalArgs;
+use super::output::{errln, out, outln};
 use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::SessionDir;
 use crate::store::list_cache;
 use crate::store::{self, BackendKind, Format, Loaded, inspect};
-use crate::ui::text::{clean, fit};
+use crate::text::{clean, clean_path};
+use crate::ui::text::fit;
 
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
@@ -98,12 +100,12 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
         } => {
             let loaded = read_input(&input, &dir)?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&inspect::to_json(&loaded, reveal))?
-                );
+                )?;
             } else {
-                print!("{}", inspect::to_text(&loaded, reveal));
+                out!("{}", inspect::to_text(&loaded, reveal))?;
             }
             Ok(0)
         }
@@ -111,7 +113,7 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
         StoreCommand::Clone { src, name, to } => clone(&src, &name, to, &dir),
         StoreCommand::Rm { name } => {
             let dest = dir.trash(&name)?;
-            eprintln!("moved '{name}' to {}", dest.display());
+            errln!("moved '{}' to {}", clean(&name), clean_path(&dest));
             Ok(0)
         }
     }
@@ -125,9 +127,7 @@ pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
         if bytes.starts_with(store::formats::sqlite_detect::SQLITE_MAGIC) {
-            let tmp = tempfile::NamedTempFile::new()?;
-            std::fs::write(tmp.path(), &bytes)?;
-            return Ok(store::read_file(tmp.path())?);
+            return Ok(store::read_sqlite_bytes(&bytes, "standard input")?);
         }
         let text = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("standard input: not text and not SQLite"))?;
@@ -162,15 +162,15 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
     let rows = list_cache::list(dir)?;
     if json {
         let arr: Vec<Value> = rows.iter().map(row_json).collect();
-        println!("{}", serde_json::to_string_pretty(&Value::Array(arr))?);
+        outln!("{}", serde_json::to_string_pretty(&Value::Array(arr))?)?;
         return Ok(0);
     }
     if rows.is_empty() {
-        eprintln!("no sessions in {}", dir.root().display());
+        errln!("no sessions in {}", clean_path(dir.root()));
         return Ok(0);
     }
-    let mut out = String::new();
-    out.push_str(&format!(
+    let mut table = String::new();
+    table.push_str(&format!(
         "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}\n",
         "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT", "ACCOUNT"
     ));
@@ -201,7 +201,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                 } else {
                     ""
                 };
-                out.push_str(&format!(
+                table.push_str(&format!(
                     "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}\n",
                     name,
                     row.backend.name(),
@@ -216,7 +216,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                     key
                 ));
             }
-            Err(e) => out.push_str(&format!(
+            Err(e) => table.push_str(&format!(
                 "{:<24} {:<7} error: {}\n",
                 name,
                 row.backend.name(),
@@ -224,7 +224,7 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
             )),
         }
     }
-    std::io::stdout().write_all(out.as_bytes())?;
+    out!("{table}")?;
     Ok(0)
 }
 
@@ -251,7 +251,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     let target = args.to.writer();
     let (session, notes) = prepare(&loaded.session, target, &overrides)?;
     for note in &notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(note));
     }
     let is_string = target.backend() == BackendKind::String;
     match args.output.as_deref() {
@@ -263,7 +263,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
                     "a session string is a secret: pass --reveal to print it, or -o PATH to write it to a file"
                 );
             }
-            println!("{}", store::encode_string(&session, target)?);
+            outln!("{}", store::encode_string(&session, target)?)?;
         }
         None => bail!("{} is a file format: pass -o PATH", target.family()),
         Some(path) if path == Path::new("-") => bail!(
@@ -285,7 +285,7 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
             } else {
                 store::write_file(path, &session, target)?;
             }
-            eprintln!("wrote {} ({})", path.display(), target.name());
+            errln!("wrote {} ({})", clean_path(path), target.name());
         }
     }
     Ok(0)
@@ -305,11 +305,11 @@ fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> an
     let path = dir.new_path(name, format)?;
     let (session, notes) = prepare(&loaded.session, format, &Overrides::default())?;
     for note in &notes {
-        eprintln!("note: {note}");
+        errln!("note: {}", clean(note));
     }
     store::write_file(&path, &session, format)?;
-    eprintln!("cloned to {} ({})", path.display(), format.name());
-    eprintln!(
+    errln!("cloned to {} ({})", clean_path(&path), format.name());
+    errln!(
         "warning: both copies share one auth key. Using both at once makes Telegram revoke the key \
          (AUTH_KEY_DUPLICATED) and log both out. Use `tgsess fork` for an independent login."
     );

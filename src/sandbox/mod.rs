@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod crypto;
 pub mod dh;
+pub mod layers;
 pub mod rpc;
 pub mod rsa;
 pub mod server;
@@ -42,12 +43,12 @@ pub const SANDBOX_API_HASH: &str = "5a4d5b0c0ffee0sandbox0api0hash00";
 pub enum SandboxError {
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("sandbox: cannot listen on 127.0.0.1:{port}: {source}")]
-    Bind {
-        port: u16,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The OS error is part of the message, not a `source`, so that it is shown once.
+    #[error(
+        "sandbox: cannot listen on 127.0.0.1:{port}: {cause}{}",
+        bind_hint(cause)
+    )]
+    Bind { port: u16, cause: std::io::Error },
     #[error("sandbox: {0}")]
     Io(#[from] std::io::Error),
     #[error("sandbox: no sandbox has served this state yet (start `tgsess sandbox serve` first)")]
@@ -246,6 +247,15 @@ impl Sandbox {
     }
 }
 
+/// What to do when a port is taken.
+fn bind_hint(cause: &std::io::Error) -> &'static str {
+    if cause.kind() == std::io::ErrorKind::AddrInUse {
+        " (another program, or another sandbox, uses it: pick other ports with --listen, or omit it)"
+    } else {
+        ""
+    }
+}
+
 async fn bind_listeners(
     state: &State,
     base_port: u16,
@@ -260,7 +270,7 @@ async fn bind_listeners(
         for (dc, port) in wanted {
             let l = server::bind(&[(dc, port)])
                 .await
-                .map_err(|source| SandboxError::Bind { port, source })?;
+                .map_err(|cause| SandboxError::Bind { port, cause })?;
             out.extend(l);
         }
         return Ok(out);

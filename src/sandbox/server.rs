@@ -304,7 +304,10 @@ async fn serve_connection(
                         });
                     }
                     let step = conn.on_payload(&payload);
-                    if let (Some((key_id, _)), Some(tx)) = (&conn.key, push_tx.take()) {
+                    // Only once the connection has a key: after DH it has none at first.
+                    if let Some((key_id, _)) = &conn.key
+                        && let Some(tx) = push_tx.take()
+                    {
                         conn.shared.register_push(*key_id, conn.id, tx);
                     }
                     step

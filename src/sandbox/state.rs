@@ -101,6 +101,10 @@ CREATE TABLE IF NOT EXISTS login_tokens (
     notified INTEGER NOT NULL DEFAULT 0,
     consumed INTEGER NOT NULL DEFAULT 0
 );
+-- Accounts that may not accept a token (exportLoginToken's except_ids).
+CREATE TABLE IF NOT EXISTS login_token_exceptions (token BLOB NOT NULL, user_id INTEGER NOT NULL);
+-- Wrong guesses of a login code.
+CREATE TABLE IF NOT EXISTS wrong_codes (hash TEXT PRIMARY KEY, tries INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS exported_auths (
     id INTEGER PRIMARY KEY,
     bytes BLOB NOT NULL,
@@ -730,6 +734,22 @@ impl State {
         })
     }
 
+    /// Counts one more wrong guess of the code `hash`; returns how many there were.
+    pub fn record_wrong_code(&self, hash: &str) -> Result<i64> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO wrong_codes (hash, tries) VALUES (?1, 1) \
+                 ON CONFLICT(hash) DO UPDATE SET tries = tries + 1",
+                [hash],
+            )?;
+            tx.query_row(
+                "SELECT tries FROM wrong_codes WHERE hash = ?1",
+                [hash],
+                |r| r.get(0),
+            )
+        })
+    }
+
     pub fn bump_code_sends(&self, hash: &str) -> Result<()> {
         self.tx(|tx| {
             tx.execute("UPDATE codes SET sends = sends + 1 WHERE hash = ?1", [hash])
@@ -907,6 +927,29 @@ impl State {
     }
 
     /// Marks a token accepted by `user_id` if it still can be; false if someone was first.
+    /// Records the accounts that may not accept `token`.
+    pub fn set_login_token_exceptions(&self, token: &[u8], user_ids: &[i64]) -> Result<()> {
+        self.tx(|tx| {
+            for id in user_ids {
+                tx.execute(
+                    "INSERT INTO login_token_exceptions (token, user_id) VALUES (?1, ?2)",
+                    params![token, id],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn login_token_excepts(&self, token: &[u8], user_id: i64) -> Result<bool> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT EXISTS(SELECT 1 FROM login_token_exceptions WHERE token = ?1 AND user_id = ?2)",
+                params![token, user_id],
+                |r| r.get(0),
+            )
+        })
+    }
+
     pub fn accept_login_token(&self, token: &[u8], user_id: i64) -> Result<bool> {
         self.tx(|tx| {
             tx.execute(

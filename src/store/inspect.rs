@@ -73,7 +73,8 @@ pub fn to_text(loaded: &Loaded, reveal: bool) -> String {
     let v = to_json(loaded, reveal);
     let show = |k: &str| match &v[k] {
         Value::Null => "-".to_string(),
-        Value::String(s) => s.clone(),
+        // Names come from the file: never let them reach a terminal raw.
+        Value::String(s) => crate::text::clean(s),
         other => other.to_string(),
     };
     let mut out = String::new();

@@ -73,12 +73,38 @@ pub fn read_file(path: &Path) -> Result<Loaded> {
 
 fn read_sqlite(path: &Path) -> Result<Loaded> {
     let conn = sqlite_detect::open_read_only(path)?;
-    let format = sqlite_detect::detect(&conn, path)?;
+    read_open_sqlite(&conn, path)
+}
+
+/// Reads a SQLite session given as bytes (standard input) in memory: no copy of the key is
+/// written to disk, and errors name `label` ("standard input"), not a temporary path.
+pub fn read_sqlite_bytes(bytes: &[u8], label: &str) -> Result<Loaded> {
+    let named = Path::new(label);
+    // SQLite sizes in-memory images with a C int.
+    if bytes.len() > i32::MAX as usize {
+        return Err(StoreError::invalid(label, "too large for a session"));
+    }
+    let mut image = zeroize::Zeroizing::new(bytes.to_vec());
+    // A WAL-mode header (bytes 18-19 = 2) makes SQLite look for a -wal file, which an
+    // in-memory image cannot have: read it as the rollback-journal database it then is.
+    if image.len() > 19 && image[18] == 2 && image[19] == 2 {
+        image[18] = 1;
+        image[19] = 1;
+    }
+    let mut conn = Connection::open_in_memory().map_err(|e| StoreError::sqlite(named, e))?;
+    conn.deserialize_read_exact(rusqlite::MAIN_DB, &image[..], image.len(), true)
+        .map_err(|e| sqlite_detect::explain(named, e))?;
+    read_open_sqlite(&conn, named)
+}
+
+/// Detects the format of an open database and reads it; `path` labels errors.
+fn read_open_sqlite(conn: &Connection, path: &Path) -> Result<Loaded> {
+    let format = sqlite_detect::detect(conn, path)?;
     let label = path.display().to_string();
     let session = match format {
-        Format::TelethonSqlite(_) => telethon_sqlite::read(&conn),
-        Format::PyrogramSqlite(v) => pyrogram_sqlite::read(&conn, v),
-        Format::TgsessSqlite => tgsess_sqlite::read(&conn),
+        Format::TelethonSqlite(_) => telethon_sqlite::read(conn),
+        Format::PyrogramSqlite(v) => pyrogram_sqlite::read(conn, v),
+        Format::TgsessSqlite => tgsess_sqlite::read(conn),
         _ => unreachable!("detect returns SQLite formats only"),
     }
     .map_err(|problem| StoreError::invalid(label, problem))?;

@@ -41,6 +41,8 @@ pub struct ConnectOptions {
     /// Shown in the account's device list.
     pub device_model: String,
     pub app_version: String,
+    /// The network tasks of the connections opened with these options (and their clones).
+    pub tasks: NetworkTasks,
 }
 
 impl ConnectOptions {
@@ -52,8 +54,52 @@ impl ConnectOptions {
             key_provider: None,
             device_model: "tgsess".into(),
             app_version: env!("CARGO_PKG_VERSION").into(),
+            tasks: NetworkTasks::default(),
         }
     }
+}
+
+/// The network task (grammers' sender pool runner) of every connection opened with one set of
+/// [`ConnectOptions`]. Wait for them with [`NetworkTasks::shut_down`] before the runtime stops:
+/// a runtime that stops first cancels the pool's connection tasks under the runner, which then
+/// panics ("task … was cancelled") as the process exits.
+#[derive(Clone, Default)]
+pub struct NetworkTasks(Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>);
+
+impl NetworkTasks {
+    fn track(&self, task: tokio::task::JoinHandle<()>) {
+        let mut tasks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+
+    /// Waits for every tracked task to end (each ends once the last clone of its
+    /// [`Connection`] is dropped); whatever still runs after `grace` is aborted, which drops
+    /// the runner and its connections together, silently.
+    pub async fn shut_down(&self, grace: Duration) -> ShutDown {
+        let tasks = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut report = ShutDown::default();
+        for mut task in tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_ok() {
+                report.ended += 1;
+            } else {
+                task.abort();
+                let _ = task.await;
+                report.aborted += 1;
+            }
+        }
+        report
+    }
+}
+
+/// How the network tasks ended in [`NetworkTasks::shut_down`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShutDown {
+    /// Ended by themselves, their connection closed.
+    pub ended: usize,
+    /// Still running after the grace period (a connection was still alive).
+    pub aborted: usize,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -149,7 +195,7 @@ impl Connection {
         let pool = SenderPool::with_configuration(Arc::clone(&session), options.api.api_id, params);
         let handle = pool.handle.thin.clone();
         let client = Client::new(pool.handle);
-        tokio::spawn(pool.runner.run());
+        options.tasks.track(tokio::spawn(pool.runner.run()));
         Ok(Connection(Arc::new(Inner {
             client,
             rpc_count: AtomicUsize::new(0),

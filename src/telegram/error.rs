@@ -74,6 +74,10 @@ pub enum TgError {
         value: Option<u32>,
     },
 
+    /// The server sent a 2FA (SRP) parameter that fails validation: a broken or hostile server.
+    #[error("the server sent invalid 2FA parameters ({0}); nothing was sent back")]
+    BadSrpParameter(&'static str),
+
     /// Telegram answered something this client did not expect.
     #[error("unexpected answer from Telegram: {0}")]
     Unexpected(String),

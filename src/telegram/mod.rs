@@ -62,7 +62,7 @@ pub use account::{
     whoami,
 };
 pub use config::{ApiCredentials, ApiFlags, FileConfig};
-pub use connection::{ConnectOptions, Connection, KeyProvider};
+pub use connection::{ConnectOptions, Connection, KeyProvider, NetworkTasks, ShutDown};
 pub use edit_2fa::{EmailCodePrompt, PasswordChange};
 pub use error::TgError;
 pub use flows::{

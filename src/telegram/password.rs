@@ -3,6 +3,7 @@
 //! `crate::crypto::srp`, which grammers-crypto lacks).
 
 use grammers_tl_types as tl;
+use num_bigint::BigUint;
 use zeroize::Zeroizing;
 
 use super::error::TgError;
@@ -24,7 +25,39 @@ fn mod_pow(algo: &tl::enums::PasswordKdfAlgo) -> Result<&ModPow, TgError> {
     }
 }
 
-/// Checks p and g as Telegram requires (safe 2048-bit prime, g a generator).
+/// Longest salt accepted from the server (Telegram's are 8 to 40 bytes).
+const MAX_SALT: usize = 1024;
+
+/// Checks the shape of every SRP parameter the server sent, before any of it reaches grammers'
+/// math, which panics on a g outside 2..=7 or an srp_B longer than 256 bytes. `srp_b` is
+/// `None` for a `new_algo` (no SRP exchange yet). Cheap: the primality test is [`check_group`].
+fn validate_srp_params(algo: &ModPow, srp_b: Option<&[u8]>) -> Result<(), TgError> {
+    let bad = TgError::BadSrpParameter;
+    if !(2..=7).contains(&algo.g) {
+        return Err(bad("g is not a generator between 2 and 7"));
+    }
+    if algo.p.len() != 256 || algo.p[0] & 0x80 == 0 {
+        return Err(bad("p is not a 2048-bit number"));
+    }
+    for salt in [&algo.salt1, &algo.salt2] {
+        if salt.is_empty() || salt.len() > MAX_SALT {
+            return Err(bad("a salt is empty or too long"));
+        }
+    }
+    if let Some(b) = srp_b {
+        // Telegram requires 1 < g_b < p - 1; a longer or zero-padded-to-more value is refused.
+        let p = BigUint::from_bytes_be(&algo.p);
+        let g_b = BigUint::from_bytes_be(b);
+        let one = BigUint::from(1u8);
+        if b.len() > 256 || g_b <= one || g_b >= p - &one {
+            return Err(bad("srp_B is outside 1 < g_b < p - 1"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks p and g as Telegram requires (safe 2048-bit prime, g a generator). Call
+/// [`validate_srp_params`] first: grammers panics on some values it lets through.
 fn check_group(algo: &ModPow) -> Result<(), TgError> {
     if grammers_crypto::two_factor_auth::check_p_and_g(&algo.p, &algo.g) {
         Ok(())
@@ -52,7 +85,6 @@ pub fn srp_check(
             .as_ref()
             .ok_or_else(|| TgError::unexpected("account.password without current_algo"))?,
     )?;
-    check_group(algo)?;
     let (srp_b, srp_id) = match (&info.srp_b, info.srp_id) {
         (Some(b), Some(id)) => (b.clone(), id),
         _ => {
@@ -61,6 +93,8 @@ pub fn srp_check(
             ));
         }
     };
+    validate_srp_params(algo, Some(&srp_b))?;
+    check_group(algo)?;
     if info.secure_random.len() > 256 || info.secure_random.is_empty() {
         return Err(TgError::unexpected(
             "account.password with a bad secure_random",
@@ -123,6 +157,7 @@ pub fn new_settings_with_salt(
         return Err(TgError::PasswordState("the new password is empty"));
     }
     let algo = mod_pow(new_algo)?;
+    validate_srp_params(algo, None)?;
     check_group(algo)?;
     if algo.p != srp::prime_bytes() || algo.g != srp::G as i32 {
         // `srp::verifier` is written for Telegram's one group; any other is refused.
@@ -165,7 +200,6 @@ pub fn new_settings(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use num_bigint::BigUint;
 
     fn server_new_algo() -> tl::enums::PasswordKdfAlgo {
         ModPow {
@@ -269,5 +303,127 @@ mod tests {
             srp_check(&challenge, None).unwrap(),
             tl::enums::InputCheckPasswordSrp::InputCheckPasswordEmpty
         );
+    }
+
+    fn challenge_with(algo: ModPow, srp_b: Vec<u8>) -> PasswordChallenge {
+        PasswordChallenge::new(tl::types::account::Password {
+            has_recovery: false,
+            has_secure_values: false,
+            has_password: true,
+            current_algo: Some(algo.into()),
+            srp_b: Some(srp_b),
+            srp_id: Some(1),
+            hint: None,
+            email_unconfirmed_pattern: None,
+            new_algo: server_new_algo(),
+            new_secure_algo: tl::enums::SecurePasswordKdfAlgo::Unknown,
+            secure_random: vec![7; 256],
+            pending_reset_date: None,
+            login_email_pattern: None,
+        })
+    }
+
+    fn telegram_algo() -> ModPow {
+        ModPow {
+            salt1: vec![1; 40],
+            salt2: vec![2; 16],
+            g: 3,
+            p: srp::prime_bytes(),
+        }
+    }
+
+    /// Every way a hostile server can bend the SRP parameters: each is a typed error (grammers
+    /// panics on the g values and the long srp_B), never a panic.
+    #[test]
+    fn bad_server_srp_parameters_are_typed_errors() {
+        let good_b = vec![5; 256];
+        let mut p_minus_one = srp::prime_bytes();
+        *p_minus_one.last_mut().unwrap() -= 1;
+        let mut cases: Vec<(&str, ModPow, Vec<u8>)> = Vec::new();
+        for g in [i32::MIN, -1, 0, 1, 8, 9, 255, 256 + 3, i32::MAX] {
+            cases.push((
+                "g",
+                ModPow {
+                    g,
+                    ..telegram_algo()
+                },
+                good_b.clone(),
+            ));
+        }
+        for p in [vec![], vec![0xff; 255], vec![0xff; 257], vec![0; 256], {
+            let mut short = srp::prime_bytes();
+            short[0] = 0x7f;
+            short
+        }] {
+            cases.push((
+                "p",
+                ModPow {
+                    p,
+                    ..telegram_algo()
+                },
+                good_b.clone(),
+            ));
+        }
+        cases.push((
+            "salt1",
+            ModPow {
+                salt1: vec![],
+                ..telegram_algo()
+            },
+            good_b.clone(),
+        ));
+        cases.push((
+            "salt2",
+            ModPow {
+                salt2: vec![0; MAX_SALT + 1],
+                ..telegram_algo()
+            },
+            good_b.clone(),
+        ));
+        for b in [
+            vec![],
+            vec![0; 256],
+            vec![1],
+            vec![0xff; 257],
+            srp::prime_bytes(),
+            p_minus_one,
+        ] {
+            cases.push(("srp_B", telegram_algo(), b));
+        }
+        let password = SecretString::new("x");
+        for (what, algo, b) in cases {
+            let result = srp_check(&challenge_with(algo, b), Some(&password));
+            assert!(
+                matches!(result, Err(TgError::BadSrpParameter(_))),
+                "{what}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_new_algo_g_is_a_typed_error() {
+        let new = NewPassword::Set {
+            password: SecretString::new("x"),
+            hint: None,
+            email: None,
+        };
+        for g in [0, 1, 8, 100] {
+            let algo: tl::enums::PasswordKdfAlgo = ModPow {
+                g,
+                ..telegram_algo()
+            }
+            .into();
+            let result = new_settings_with_salt(&algo, &new, &[0; 32]);
+            assert!(
+                matches!(result, Err(TgError::BadSrpParameter(_))),
+                "g {g}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn telegram_parameters_pass_the_validation() {
+        assert!(validate_srp_params(&telegram_algo(), Some(&[5; 256])).is_ok());
+        assert!(validate_srp_params(&telegram_algo(), None).is_ok());
     }
 }

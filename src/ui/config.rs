@@ -36,18 +36,8 @@ pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "tgsess").map(|d| d.config_dir().to_path_buf())
 }
 
-/// `TGSESS_STATE_DIR`, else the platform state folder (`~/.local/state/tgsess`).
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TGSESS_STATE_DIR").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "tgsess")?;
-    Some(
-        dirs.state_dir()
-            .unwrap_or_else(|| dirs.data_local_dir())
-            .to_path_buf(),
-    )
-}
+/// The log file's folder; it lives below the UI, where the CLI finds it too.
+pub use crate::logging::state_dir;
 
 pub fn parse(text: &str) -> Result<UiConfig, String> {
     toml::from_str(text).map_err(|e| e.message().to_string())

@@ -2,22 +2,8 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Replaces control characters (from names, usernames, paths) with visible escapes, so a
-/// crafted name can never move the cursor or change colours.
-pub fn clean(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
+/// The escaping lives below the UI so that the CLI and the store's text output share it.
+pub use crate::text::clean;
 
 /// Display width of `s`.
 pub fn width(s: &str) -> usize {
@@ -190,14 +176,6 @@ mod tests {
         assert_eq!(fit_middle("abc", 5), "abc  ");
     }
 
-    #[test]
-    fn control_characters_are_escaped() {
-        assert_eq!(clean("a\x1b[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(clean("line\nbreak"), "line\\nbreak");
-        assert_eq!(clean("plain ä"), "plain ä");
-    }
-
-    #[test]
     fn truncation_counts_display_columns() {
         assert_eq!(truncate("hello", 5), "hello");
         assert_eq!(truncate("hello world", 6), "hello…");

@@ -105,8 +105,12 @@ pub(super) fn new_password(
     user: &UserRecord,
     s: &tl::types::account::PasswordInputSettings,
 ) -> Result<Option<PasswordRecord>, RpcError> {
+    // Telegram removes the password on an empty hash whatever the algo: tdlib and Pyrogram
+    // send passwordKdfAlgoUnknown, Telethon's edit_2fa the current new_algo.
+    let empty_hash = s.new_password_hash.as_ref().is_some_and(|h| h.is_empty());
     match &s.new_algo {
         Some(tl::enums::PasswordKdfAlgo::Unknown) => Ok(None),
+        Some(_) if empty_hash => Ok(None),
         Some(tl::enums::PasswordKdfAlgo::Sha256Sha256Pbkdf2Hmacsha512iter100000Sha256ModPow(a)) => {
             if a.g != G as i32 || a.p != prime_bytes() {
                 return Err(RpcError::bad("NEW_SETTINGS_INVALID"));

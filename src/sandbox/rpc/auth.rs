@@ -17,6 +17,8 @@ pub const MAX_FAILED_PASSWORDS: i64 = 5;
 pub const PASSWORD_WINDOW_SECS: i64 = 600;
 /// How many times a code may be sent (first send included).
 const MAX_CODE_SENDS: i32 = 3;
+/// Wrong guesses after which a login code is dead (PHONE_CODE_EXPIRED), as on Telegram.
+pub const MAX_WRONG_CODES: i64 = 5;
 
 fn check_api(api_id: i32, api_hash: &str) -> Result<(), RpcError> {
     if api_id == 0 || api_hash.is_empty() {
@@ -140,6 +142,9 @@ pub fn sign_in(ctx: &Ctx, req: tl::functions::auth::SignIn) -> RpcResult {
     let code = live_code(ctx, &phone, &req.phone_code_hash)?;
     if !crate::sandbox::crypto::constant_time_eq(entered.as_bytes(), code.code.reveal().as_bytes())
     {
+        if ctx.state().record_wrong_code(&code.hash)? >= MAX_WRONG_CODES {
+            ctx.state().mark_code(&code.hash, false, true)?;
+        }
         return Err(RpcError::bad("PHONE_CODE_INVALID"));
     }
     let (user, dc) = dc_of_phone(ctx, &phone)?;
@@ -333,6 +338,9 @@ pub fn export_login_token(ctx: &Ctx, req: tl::functions::auth::ExportLoginToken)
     let expires = ctx.now + ctx.shared.tuning.login_token_ttl.as_secs().max(1) as i64;
     ctx.state()
         .insert_login_token(&token, ctx.key_id, ctx.dc_id, expires)?;
+    // Accounts already logged in on the exporting app may not scan its code again.
+    ctx.state()
+        .set_login_token_exceptions(&token, &req.except_ids)?;
     ok(tl::enums::auth::LoginToken::Token(
         tl::types::auth::LoginToken {
             expires: expires as i32,
@@ -377,6 +385,9 @@ pub fn accept_token_for(
     }
     if t.expires <= now {
         return Err(RpcError::bad("AUTH_TOKEN_EXPIRED"));
+    }
+    if state.login_token_excepts(token, user_id)? {
+        return Err(RpcError::bad("AUTH_TOKEN_EXCEPTION"));
     }
     if !state.accept_login_token(token, user_id)? {
         return Err(RpcError::bad("AUTH_TOKEN_ALREADY_ACCEPTED"));

@@ -164,7 +164,10 @@ pub fn handle(ctx: &Ctx, body: &[u8], wrappers: &mut Wrappers) -> RpcResult {
                 let w: tl::functions::InvokeWithoutUpdates<Rest> = parse(&body)?;
                 body = w.query.0;
             }
-            _ => return dispatch(ctx, &body),
+            _ => {
+                return dispatch(ctx, &body)
+                    .map(|result| super::layers::encode_for(wrappers.layer, result));
+            }
         }
     }
     Err(RpcError::bad("INPUT_METHOD_INVALID"))
@@ -181,6 +184,7 @@ fn dispatch(ctx: &Ctx, body: &[u8]) -> RpcResult {
         f::updates::GetState::CONSTRUCTOR_ID => updates::get_state(ctx),
         f::updates::GetDifference::CONSTRUCTOR_ID => updates::get_difference(ctx),
         f::users::GetUsers::CONSTRUCTOR_ID => users::get_users(ctx, parse(body)?),
+        f::users::GetFullUser::CONSTRUCTOR_ID => users::get_full_user(ctx, parse(body)?),
         f::auth::SendCode::CONSTRUCTOR_ID => auth::send_code(ctx, parse(body)?),
         f::auth::ResendCode::CONSTRUCTOR_ID => auth::resend_code(ctx, parse(body)?),
         f::auth::CancelCode::CONSTRUCTOR_ID => auth::cancel_code(ctx, parse(body)?),

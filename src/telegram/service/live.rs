@@ -212,6 +212,7 @@ fn replay(e: &TgError) -> TgError {
         },
         E::NotAuthorized => E::NotAuthorized,
         E::PasswordState(s) => E::PasswordState(s),
+        E::BadSrpParameter(s) => E::BadSrpParameter(s),
         E::Config(s) => E::Config(s.clone()),
         E::Rpc { code, name, value } => E::Rpc {
             code: *code,
