@@ -62,7 +62,7 @@ fn start_in(
     }
     let mut args: Vec<&OsStr> = vec![OsStr::new("--dir"), sessions.as_os_str()];
     args.extend(extra.iter().map(OsStr::new));
-    let pty = Pty::start(
+    Pty::start(
         home,
         Start {
             rows,
@@ -71,8 +71,7 @@ fn start_in(
             block_sighup,
             ..Start::default()
         },
-    );
-    pty
+    )
 }
 
 fn assert_private_log(t: &Pty) {

@@ -176,6 +176,7 @@ mod tests {
         assert_eq!(fit_middle("abc", 5), "abc  ");
     }
 
+    #[test]
     fn truncation_counts_display_columns() {
         assert_eq!(truncate("hello", 5), "hello");
         assert_eq!(truncate("hello world", 6), "hello…");
