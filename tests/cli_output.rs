@@ -28,13 +28,13 @@ fn command(dir: &Path, args: &[&str]) -> Command {
 fn session_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for f in [TELETHON, STRING] {
-        std::fs::copy(fixtures_dir().join(f), dir.path().join(f)).unwrap();
+        let copy = dir.path().join(f);
+        std::fs::copy(fixtures_dir().join(f), &copy).unwrap();
+        // Private, as a session should be: a readable one gets a warning on stderr.
+        std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
     }
     dir
-}
-
-fn fixture(name: &str) -> String {
-    fixtures_dir().join(name).display().to_string()
 }
 
 fn dev_full() -> std::fs::File {
@@ -85,6 +85,7 @@ fn assert_quiet_sigpipe(out: &Output, what: &str) {
 /// Every command that prints something on success, with the session folder `dir`.
 fn printing_commands(dir: &Path) -> Vec<Vec<String>> {
     let string = std::fs::read_to_string(dir.join(STRING)).unwrap();
+    let fixture = |name: &str| dir.join(name).display().to_string();
     let lines: [&[&str]; 8] = [
         &["list"],
         &["list", "--json"],
@@ -219,4 +220,18 @@ fn error_lines_escape_what_the_user_or_a_file_supplied() {
     let err = stderr(&out);
     assert!(err.starts_with("error: "), "{err}");
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+}
+
+#[test]
+fn the_tui_without_a_terminal_says_what_to_do() {
+    let dir = session_dir();
+    for stdout in [Stdio::null(), Stdio::piped()] {
+        let out = command(dir.path(), &[]).stdout(stdout).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: the terminal UI needs a terminal"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

@@ -171,18 +171,7 @@ async fn phone_login_begun_on_the_wrong_dc_migrates() {
         phone_number: "9996641111".into(),
         api_id: SANDBOX_API_ID,
         api_hash: SANDBOX_API_HASH.into(),
-        settings: tl::types::CodeSettings {
-            allow_flashcall: false,
-            current_number: false,
-            allow_app_hash: false,
-            allow_missed_call: false,
-            allow_firebase: false,
-            logout_tokens: None,
-            token: None,
-            app_sandbox: None,
-            unknown_number: false,
-        }
-        .into(),
+        settings: code_settings(),
     };
     let err = within("raw sendCode", tc.client.invoke(&raw))
         .await
@@ -242,18 +231,7 @@ async fn unknown_number_signs_up_through_raw_sign_up() {
         phone_number: phone.into(),
         api_id: SANDBOX_API_ID,
         api_hash: SANDBOX_API_HASH.into(),
-        settings: tl::types::CodeSettings {
-            allow_flashcall: false,
-            current_number: false,
-            allow_app_hash: false,
-            allow_missed_call: false,
-            allow_firebase: false,
-            logout_tokens: None,
-            token: None,
-            app_sandbox: None,
-            unknown_number: false,
-        }
-        .into(),
+        settings: code_settings(),
     };
     let tl::enums::auth::SentCode::Code(sent) = within("raw sendCode", tc.client.invoke(&raw_send))
         .await
@@ -545,18 +523,7 @@ async fn a_code_dies_after_five_wrong_guesses() {
         phone_number: "9996621111".into(),
         api_id: tgsess::sandbox::SANDBOX_API_ID,
         api_hash: SANDBOX_API_HASH.into(),
-        settings: tl::types::CodeSettings {
-            allow_flashcall: false,
-            current_number: false,
-            allow_app_hash: false,
-            allow_missed_call: false,
-            allow_firebase: false,
-            unknown_number: false,
-            logout_tokens: None,
-            token: None,
-            app_sandbox: None,
-        }
-        .into(),
+        settings: code_settings(),
     };
     let sign_in = |hash: &str, code: &str| tl::functions::auth::SignIn {
         phone_number: "9996621111".into(),
@@ -588,4 +555,20 @@ async fn a_code_dies_after_five_wrong_guesses() {
         .unwrap();
     tc.quit().await;
     sb.stop().await;
+}
+
+/// sendCode's settings as grammers sends them (nothing asked for).
+fn code_settings() -> tl::enums::CodeSettings {
+    tl::types::CodeSettings {
+        allow_flashcall: false,
+        current_number: false,
+        allow_app_hash: false,
+        allow_missed_call: false,
+        allow_firebase: false,
+        unknown_number: false,
+        logout_tokens: None,
+        token: None,
+        app_sandbox: None,
+    }
+    .into()
 }

@@ -1,22 +1,14 @@
 //! Optional: the real Telethon 1.45 and kurigram 2.2.26 read the files tgsess writes.
-//! Runs only when their venvs exist (`TGSESS_VENVS`, default /tmp/fmt/venvs; made by the
-//! project's shared setup-venvs.sh); otherwise it says it skipped.
+//! Runs only when their venvs exist (`TGSESS_VENVS`, default /tmp/fmt/venvs; made by
+//! scripts/setup-venvs.sh); otherwise it prints a SKIPPED line that `cargo test` shows.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
 use serde_json::Value;
-
-fn venv_python(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("TGSESS_VENVS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/tmp/fmt/venvs".into());
-    let py = root.join(name).join("bin/python");
-    py.exists().then_some(py)
-}
 
 fn judge(python: &Path, script: &str, kind: &str, file: &Path) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,7 +39,10 @@ fn real_libraries_read_what_tgsess_writes() {
         venv_python("telethon-1.45.0"),
         venv_python("kurigram-2.2.26"),
     ) else {
-        eprintln!("skipped: no Telethon/kurigram venvs (run the shared setup-venvs.sh)");
+        notice_skipped(
+            "real_libraries_read_what_tgsess_writes",
+            "no Telethon 1.45 / kurigram 2.2.26 venv",
+        );
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

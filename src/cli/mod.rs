@@ -6,6 +6,7 @@ pub mod output;
 pub mod sandbox;
 pub mod store_cmds;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -79,6 +80,10 @@ pub fn main() -> i32 {
         start_command_log(cli.global.log_level.as_deref(), &matches);
     }
     let result = match cli.command {
+        None if !std::io::stdout().is_terminal() => Err(anyhow::anyhow!(
+            "the terminal UI needs a terminal on standard output; in scripts, use the \
+             commands (tgsess --help)"
+        )),
         None => crate::ui::run(&cli.global.ui_settings()),
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
         Some(Command::Sandbox(cmd)) => sandbox::run(cmd, &cli.global),

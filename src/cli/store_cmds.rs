@@ -1,6 +1,5 @@
 //! `list`, `inspect`, `convert`, `clone`, `rm`: the store over the command line.
 
-use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -14,6 +13,7 @@ use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::SessionDir;
 use crate::store::list_cache;
 use crate::store::{self, BackendKind, Format, Loaded, inspect};
+use crate::telegram::lock;
 use crate::text::{clean, clean_path};
 use crate::ui::text::fit;
 
@@ -98,12 +98,16 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
             json,
             reveal,
         } => {
-            let loaded = read_input(&input, &dir)?;
+            let (loaded, file) = read_input_with_path(&input, &dir)?;
+            if let Some(warning) = file.as_deref().and_then(inspect::exposure_warning) {
+                errln!("warning: {}", clean(&warning));
+            }
             if json {
-                outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&inspect::to_json(&loaded, reveal))?
-                )?;
+                let value = match &file {
+                    Some(path) => inspect::file_json(path, &loaded, reveal),
+                    None => inspect::to_json(&loaded, reveal),
+                };
+                outln!("{}", serde_json::to_string_pretty(&value)?)?;
             } else {
                 out!("{}", inspect::to_text(&loaded, reveal))?;
             }
@@ -112,6 +116,8 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
         StoreCommand::Convert(args) => convert(args, &dir),
         StoreCommand::Clone { src, name, to } => clone(&src, &name, to, &dir),
         StoreCommand::Rm { name } => {
+            let path = dir.find(&name)?;
+            let _lock = lock::lock_for_writing(&path)?;
             let dest = dir.trash(&name)?;
             errln!("moved '{}' to {}", clean(&name), clean_path(&dest));
             Ok(0)
@@ -121,26 +127,30 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
 
 /// Reads INPUT: `-` (stdin), an existing path, a session name in the directory, or a string.
 pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
+    Ok(read_input_with_path(input, dir)?.0)
+}
+
+/// [`read_input`], also giving the file it read (none for stdin and strings).
+fn read_input_with_path(
+    input: &str,
+    dir: &SessionDir,
+) -> anyhow::Result<(Loaded, Option<PathBuf>)> {
     if input == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        if bytes.starts_with(store::formats::sqlite_detect::SQLITE_MAGIC) {
-            return Ok(store::read_sqlite_bytes(&bytes, "standard input")?);
-        }
-        let text = String::from_utf8(bytes)
-            .map_err(|_| anyhow::anyhow!("standard input: not text and not SQLite"))?;
-        return Ok(store::parse_string(&text, "standard input")?);
+        let bytes =
+            crate::fsutil::read_capped(std::io::stdin().lock(), crate::fsutil::MAX_SESSION_BYTES)
+                .context("standard input")?;
+        return Ok((store::read_bytes(bytes, "standard input")?, None));
     }
     let path = Path::new(input);
-    if path.exists() {
-        return Ok(store::read_file(path)?);
+    // symlink_metadata: a FIFO, a folder or a dangling link named here is refused by
+    // read_file with its reason, not taken for a session string.
+    if std::fs::symlink_metadata(path).is_ok() {
+        return Ok((store::read_file(path)?, Some(path.to_path_buf())));
     }
     if store::dir::validate_name(input).is_ok()
         && let Ok(found) = dir.find(input)
     {
-        return Ok(store::read_file(&found)?);
+        return Ok((store::read_file(&found)?, Some(found)));
     }
     let looks_like_path = input.contains('/')
         || input.ends_with(".session")
@@ -152,10 +162,10 @@ pub fn read_input(input: &str, dir: &SessionDir) -> anyhow::Result<Loaded> {
             dir.root().display()
         );
     }
-    Ok(store::parse_string(
-        input,
-        "the session string given as argument",
-    )?)
+    Ok((
+        store::parse_string(input, "the session string given as argument")?,
+        None,
+    ))
 }
 
 fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
@@ -201,8 +211,13 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                 } else {
                     ""
                 };
+                let exposed = if v["readable_by_others"] == true {
+                    " (warning: readable by other users)"
+                } else {
+                    ""
+                };
                 table.push_str(&format!(
-                    "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}\n",
+                    "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}{}\n",
                     name,
                     row.backend.name(),
                     v["format"].as_str().unwrap_or("-"),
@@ -213,7 +228,8 @@ fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
                         .unwrap_or("-".into()),
                     bot,
                     clean(&account),
-                    key
+                    key,
+                    exposed
                 ));
             }
             Err(e) => table.push_str(&format!(
@@ -271,17 +287,17 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
             target.family()
         ),
         Some(path) => {
-            if path.exists() && !args.force {
+            let exists = std::fs::symlink_metadata(path).is_ok();
+            if exists && !args.force {
                 bail!(
                     "{}: already exists (pass --force to replace it)",
                     path.display()
                 );
             }
-            if path.exists() {
+            let _lock = lock::lock_for_writing(path)?;
+            if exists {
                 // Replacing: build the new file from scratch, then swap it in atomically.
-                let tmp = crate::fsutil::TempTarget::new(path)?;
-                store::write_file(tmp.temp_path(), &session, target)?;
-                tmp.commit()?;
+                store::replace_file(path, &session, target)?;
             } else {
                 store::write_file(path, &session, target)?;
             }
@@ -306,6 +322,13 @@ fn clone(src: &str, name: &str, to: Option<CloneTarget>, dir: &SessionDir) -> an
     let (session, notes) = prepare(&loaded.session, format, &Overrides::default())?;
     for note in &notes {
         errln!("note: {}", clean(note));
+    }
+    let _lock = lock::lock_for_writing(&path)?;
+    if std::fs::symlink_metadata(&path).is_ok() {
+        bail!(
+            "{}: appeared while cloning; choose another name",
+            path.display()
+        );
     }
     store::write_file(&path, &session, format)?;
     errln!("cloned to {} ({})", clean_path(&path), format.name());

@@ -31,8 +31,11 @@ struct State {
     self_auth: Option<i64>,
     peers: HashMap<PeerId, PeerInfo>,
     updates: UpdatesState,
-    /// A change the format could not hold yet (e.g. a Pyrogram file before the user id is known).
+    /// A change not on disk yet: the format cannot hold it yet (e.g. a Pyrogram file before
+    /// the user id is known), or the session is held until its login completes.
     pending: bool,
+    /// Writes wait until a login completes (see [`StoredSession::new`]).
+    held: bool,
 }
 
 /// A session that grammers can drive, saved write-through to its backend.
@@ -42,7 +45,13 @@ pub struct StoredSession {
 }
 
 impl StoredSession {
+    /// A session saved write-through to `backend`. One without a usable key (new, or logged
+    /// out) is held: the keys, home DC and identity a login gathers stay in memory and reach
+    /// the file in one write when the login completes (grammers learns who it is logged in
+    /// as), so a login cut short leaves the file exactly as it was, never a new key beside the
+    /// old identity.
     pub fn new(session: Session, backend: Backend) -> Self {
+        let held = session.auth_key().is_none_or(|k| k.is_all_zero());
         Self {
             backend,
             state: Mutex::new(State {
@@ -51,6 +60,7 @@ impl StoredSession {
                 peers: HashMap::new(),
                 updates: UpdatesState::default(),
                 pending: false,
+                held,
             }),
         }
     }
@@ -114,6 +124,10 @@ impl StoredSession {
             return Ok(());
         };
         let format = *format;
+        if state.held {
+            state.pending = true;
+            return Ok(());
+        }
         let session = &state.session;
         // A logged-in Pyrogram session needs its user id and api_id; a logged-out one is
         // written as Pyrogram's "empty" session (no key).
@@ -243,6 +257,8 @@ impl GrammersSession for StoredSession {
                 if let Some(a) = auth {
                     state.self_auth = Some(a.hash());
                 }
+                // Logged in: whatever the login gathered is saved now, in one write.
+                state.held = false;
                 if changed || state.pending {
                     return self.persist(&mut state);
                 }
@@ -306,6 +322,18 @@ mod tests {
             ipv6: SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, port, 0, 0),
             auth_key: Some([key; 256]),
         }
+    }
+
+    /// A copy of the Telethon DC 2 fixture in `dir`.
+    fn telethon_fixture_in(dir: &Path) -> PathBuf {
+        let path = dir.join("t.session");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/sessions/telethon_dc2_user.session"),
+            &path,
+        )
+        .unwrap();
+        path
     }
 
     #[test]
@@ -419,13 +447,7 @@ mod tests {
     #[test]
     fn logout_clears_the_key_in_the_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("t.session");
-        std::fs::copy(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/sessions/telethon_dc2_user.session"),
-            &path,
-        )
-        .unwrap();
+        let path = telethon_fixture_in(tmp.path());
         let stored = StoredSession::open(&path).unwrap();
         stored.update(|s| s.clear_keys()).unwrap();
         let back = read_file(&path).unwrap();
@@ -437,6 +459,55 @@ mod tests {
         assert!(!back.session.has_key());
         // grammers would see no key for the home DC and start from scratch.
         assert!(stored.dc_option(2).unwrap().unwrap().auth_key.is_none());
+    }
+
+    #[test]
+    fn a_logged_out_file_is_written_once_when_the_login_completes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = telethon_fixture_in(tmp.path());
+        StoredSession::open(&path).unwrap().forget_login().unwrap();
+        let logged_out = std::fs::read(&path).unwrap();
+        let stored = StoredSession::open(&path).unwrap();
+        // What a login gathers before it completes stays in memory...
+        block(stored.set_dc_option(&option(4, 10004, 4))).unwrap();
+        block(stored.set_home_dc_id(4)).unwrap();
+        stored.update(|s| s.api_id = Some(5)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), logged_out);
+        assert!(stored.has_pending_write());
+        // ...and reaches the file in one write once grammers knows who it is.
+        block(stored.cache_peer(PeerInfo::User {
+            id: 777,
+            auth: None,
+            bot: Some(false),
+            is_self: Some(true),
+        }))
+        .unwrap();
+        let back = read_file(&path).unwrap().session;
+        assert_eq!((back.dc_id, back.user_id), (4, Some(777)));
+        assert_eq!(back.auth_key().unwrap().reveal(), &[4; 256]);
+        assert!(!stored.has_pending_write());
+    }
+
+    #[test]
+    fn a_connect_that_changes_nothing_writes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = telethon_fixture_in(tmp.path());
+        // Any commit would change the bytes (SQLite's change counter at least).
+        let before = std::fs::read(&path).unwrap();
+        let stored = StoredSession::open(&path).unwrap();
+        let home = stored.dc_option(2).unwrap().unwrap();
+        block(stored.set_dc_option(&home)).unwrap();
+        // Telethon files hold no api_id: filling it changes nothing on disk.
+        stored.update(|s| s.api_id = Some(5)).unwrap();
+        block(stored.cache_peer(PeerInfo::User {
+            id: 123456789,
+            auth: None,
+            bot: None,
+            is_self: Some(true),
+        }))
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -121,31 +121,39 @@ impl SessionDir {
             .unwrap_or(0);
         let file = path.file_name().and_then(OsStr::to_str).unwrap_or(name);
         let dest = trash.join(format!("{stamp}-{file}"));
+        // Its journal is folded in first: left behind, it would meet the next file of the name.
+        super::sqlite_write::settle_companions(&path)?;
         fs::rename(&path, &dest).map_err(|e| StoreError::io(&path, e))?;
+        fsutil::crash_point("trashed");
         Ok(dest)
     }
 }
 
-/// The files of `root` that may be sessions, as (name, extension, path), sorted by name.
-/// A missing directory has none.
+/// The entries of `root` that may be sessions, as (name, extension, path), sorted by name:
+/// every `*.session` and `*.string` whatever it is (a folder, a FIFO, a dangling link gets its
+/// row and its error), and regular `*.txt` files. A missing directory has none. Temp files of
+/// writers that died are removed on the way (they may hold a whole key).
 pub fn listable_files(root: &Path) -> Result<Vec<(String, &'static str, PathBuf)>> {
     let entries = match fs::read_dir(root) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(StoreError::io(root, e)),
     };
+    fsutil::sweep_stale_temps(root);
     let mut candidates = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io(root, e))?;
         let path = entry.path();
         if let Some((name, ext)) = split_name(&path) {
+            // A .txt file is a session only if it holds one; anything but a file is not.
             // d_type answers without a stat; only links need one.
-            let is_file = match entry.file_type() {
-                Ok(t) if t.is_symlink() => path.is_file(),
-                Ok(t) => t.is_file(),
-                Err(_) => false,
-            };
-            if is_file {
+            let listed = ext != "txt"
+                || match entry.file_type() {
+                    Ok(t) if t.is_symlink() => path.is_file(),
+                    Ok(t) => t.is_file(),
+                    Err(_) => false,
+                };
+            if listed {
                 candidates.push((name, ext, path));
             }
         }

@@ -1,9 +1,13 @@
 //! What `inspect` and `list --json` show. Field names are those of the fixtures' manifest.
 //! The auth key appears only as its key id unless the caller asks to reveal it.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
 use serde_json::{Value, json};
 
 use super::Loaded;
+use crate::fsutil;
 
 pub fn to_json(loaded: &Loaded, reveal: bool) -> Value {
     let s = &loaded.session;
@@ -48,6 +52,34 @@ pub fn to_json(loaded: &Loaded, reveal: bool) -> Value {
         .collect();
     map.insert("dcs".into(), Value::Array(dcs));
     obj
+}
+
+/// [`to_json`] of a session read from `path`, plus `readable_by_others`: whether group or
+/// other users may read the file (and so its key).
+pub fn file_json(path: &Path, loaded: &Loaded, reveal: bool) -> Value {
+    let mut obj = to_json(loaded, reveal);
+    obj.as_object_mut().expect("built as an object").insert(
+        "readable_by_others".into(),
+        json!(readable_mode(path).is_some()),
+    );
+    obj
+}
+
+/// The file's permission bits if group or others may read it.
+pub fn readable_mode(path: &Path) -> Option<u32> {
+    let meta = std::fs::metadata(path).ok()?;
+    fsutil::readable_by_others(&meta).then(|| meta.permissions().mode() & 0o777)
+}
+
+/// The warning people see about a session file that others can read, if it is one.
+pub fn exposure_warning(path: &Path) -> Option<String> {
+    readable_mode(path).map(|mode| {
+        format!(
+            "{} is readable by other users (mode {mode:o}): anyone who can read it can use the account; run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )
+    })
 }
 
 /// The fields shown to people (`inspect` without `--json`, the TUI's detail pane), in order.

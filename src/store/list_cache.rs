@@ -21,7 +21,7 @@ use super::{inspect, read_file};
 use crate::fsutil;
 
 pub const CACHE_FILE: &str = ".tgsess-list-cache.json";
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 /// Entries changed more recently than this are not trusted from the cache.
 const RACY_WINDOW_NS: i128 = 3_000_000_000;
 
@@ -83,7 +83,7 @@ fn load(path: &Path) -> CacheFile {
 
 fn describe(path: &Path, ext: &str) -> Option<Result<Value, String>> {
     match read_file(path) {
-        Ok(loaded) => Some(Ok(inspect::to_json(&loaded, false))),
+        Ok(loaded) => Some(Ok(inspect::file_json(path, &loaded, false))),
         // A .txt file is a session only if it holds one recognised string.
         Err(_) if ext == "txt" => None,
         Err(e) => Some(Err(e.to_string())),
@@ -109,7 +109,9 @@ fn list_at(dir: &SessionDir, now: i128) -> super::Result<Vec<Row>> {
     let mut to_read = Vec::new();
     for (index, (_, ext, path)) in files.iter().enumerate() {
         // Stat before reading, so a write during the read shows up as a change next time.
-        let Ok(meta) = fs::metadata(path) else {
+        // A dangling or looping link has no target to stat: its own entry stands in, and
+        // reading it gives the row its error.
+        let Ok(meta) = fs::metadata(path).or_else(|_| fs::symlink_metadata(path)) else {
             continue;
         };
         let fp = fingerprint(&meta);

@@ -11,12 +11,14 @@ pub mod formats;
 pub mod inspect;
 pub mod list_cache;
 pub mod model;
+pub mod sqlite_read;
+pub mod sqlite_write;
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 pub use error::{Result, StoreError};
 pub use format::{BackendKind, Format, PyrogramStringLayout};
@@ -36,19 +38,23 @@ pub struct Loaded {
 /// Longest text file tgsess will treat as a string session (strings are < 1 KiB).
 const MAX_STRING_FILE: u64 = 64 * 1024;
 
-/// Reads a session file of any supported format, detected from its content.
+/// Reads a session file of any supported format, detected from its content. Only regular
+/// files are read (a FIFO or a device is refused, never waited on), and at most
+/// [`fsutil::MAX_SESSION_BYTES`].
 pub fn read_file(path: &Path) -> Result<Loaded> {
     let label = path.display().to_string();
-    let mut file = fs::File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let meta = file.metadata().map_err(|e| StoreError::io(path, e))?;
-    if meta.is_dir() {
-        return Err(StoreError::invalid(
-            label,
-            "is a folder, not a session file",
-        ));
-    }
+    let (mut file, meta) = fsutil::open_regular(path).map_err(|e| StoreError::io(path, e))?;
     if meta.len() == 0 {
         return Err(StoreError::invalid(label, "the file is empty"));
+    }
+    if meta.len() > fsutil::MAX_SESSION_BYTES {
+        return Err(StoreError::invalid(
+            label,
+            format!(
+                "the file is larger than {} MiB, the most tgsess reads as one session",
+                fsutil::MAX_SESSION_BYTES / (1024 * 1024)
+            ),
+        ));
     }
     let mut head = [0u8; 16];
     let n = file.read(&mut head).map_err(|e| StoreError::io(path, e))?;
@@ -61,19 +67,19 @@ pub fn read_file(path: &Path) -> Result<Loaded> {
             "neither a SQLite session nor a session string (too large)",
         ));
     }
-    let bytes = fs::read(path).map_err(|e| StoreError::io(path, e))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        StoreError::invalid(
-            &label,
-            "neither a SQLite session nor a session string (binary data)",
-        )
-    })?;
-    parse_string(text.trim(), &label)
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| StoreError::io(path, e))?;
+    let bytes = fsutil::read_capped(file, MAX_STRING_FILE).map_err(|e| StoreError::io(path, e))?;
+    parse_text(bytes, &label)
 }
 
-fn read_sqlite(path: &Path) -> Result<Loaded> {
-    let conn = sqlite_detect::open_read_only(path)?;
-    read_open_sqlite(&conn, path)
+/// Reads a session from bytes (standard input): SQLite (in memory, nothing is written) or a
+/// string. `label` names the input in errors.
+pub fn read_bytes(bytes: Vec<u8>, label: &str) -> Result<Loaded> {
+    if bytes.starts_with(sqlite_detect::SQLITE_MAGIC) {
+        return read_sqlite_bytes(&bytes, label);
+    }
+    parse_text(bytes, label)
 }
 
 /// Reads a SQLite session given as bytes (standard input) in memory: no copy of the key is
@@ -94,21 +100,41 @@ pub fn read_sqlite_bytes(bytes: &[u8], label: &str) -> Result<Loaded> {
     let mut conn = Connection::open_in_memory().map_err(|e| StoreError::sqlite(named, e))?;
     conn.deserialize_read_exact(rusqlite::MAIN_DB, &image[..], image.len(), true)
         .map_err(|e| sqlite_detect::explain(named, e))?;
-    read_open_sqlite(&conn, named)
+    read_sqlite_connection(&conn, named)
 }
 
-/// Detects the format of an open database and reads it; `path` labels errors.
-fn read_open_sqlite(conn: &Connection, path: &Path) -> Result<Loaded> {
+fn parse_text(bytes: Vec<u8>, label: &str) -> Result<Loaded> {
+    let text = String::from_utf8(bytes).map_err(|_| {
+        StoreError::invalid(
+            label,
+            "neither a SQLite session nor a session string (binary data)",
+        )
+    })?;
+    parse_string(text.trim(), label)
+}
+
+fn read_sqlite(path: &Path) -> Result<Loaded> {
+    let db = sqlite_read::open_committed(path)?;
+    read_sqlite_connection(&db, path)
+}
+
+/// Detects the format of an open database and reads it; `path` labels errors. (Public for
+/// the fuzz harness, which hands it databases with hostile values.)
+pub fn read_sqlite_connection(conn: &Connection, path: &Path) -> Result<Loaded> {
     let format = sqlite_detect::detect(conn, path)?;
     let label = path.display().to_string();
-    let session = match format {
+    let session =
+        read_sqlite_tables(conn, format).map_err(|problem| StoreError::invalid(label, problem))?;
+    Ok(Loaded { format, session })
+}
+
+fn read_sqlite_tables(conn: &Connection, format: Format) -> std::result::Result<Session, String> {
+    match format {
         Format::TelethonSqlite(_) => telethon_sqlite::read(conn),
         Format::PyrogramSqlite(v) => pyrogram_sqlite::read(conn, v),
         Format::TgsessSqlite => tgsess_sqlite::read(conn),
         _ => unreachable!("detect returns SQLite formats only"),
     }
-    .map_err(|problem| StoreError::invalid(label, problem))?;
-    Ok(Loaded { format, session })
 }
 
 /// Parses a session string of any supported format. `label` names the input in errors
@@ -181,89 +207,71 @@ pub fn encode_string(session: &Session, format: Format) -> Result<String> {
     }
 }
 
-/// Writes `session` to `path` in `format`, atomically. A string format writes the string and a
-/// newline (temp file, fsync, rename). A SQLite format updates an existing file of the same
-/// format in one transaction (keeping its caches), or builds a new file beside it and renames it.
+/// Writes `session` to `path` in `format`, atomically, and only if the file does not already
+/// hold exactly that (so a connect that changed nothing writes nothing). A string format
+/// writes the string and a newline. A SQLite format updates an existing file of the same
+/// family (keeping its caches), or builds a new one. Either way the new file is swapped in
+/// atomically (temp file, fsync, rename; see [`fsutil::write_atomic`]) and is 0600. A path
+/// that is a symlink is written at its target. The caller holds the session's lock.
 pub fn write_file(path: &Path, session: &Session, format: Format) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-        && !parent.is_dir()
-    {
+    write(path, session, format, false)
+}
+
+/// Like [`write_file`], but always builds a new file and swaps it in (`convert --force`):
+/// nothing of the old file (caches, journals) survives.
+pub fn replace_file(path: &Path, session: &Session, format: Format) -> Result<()> {
+    write(path, session, format, true)
+}
+
+fn write(path: &Path, session: &Session, format: Format, replace: bool) -> Result<()> {
+    let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(p) => p,
+        None => Path::new("."),
+    };
+    if !parent.is_dir() {
         return Err(StoreError::NotFound(format!(
             "{}: the folder does not exist",
             parent.display()
         )));
     }
+    // Through a link, the file it points to is the session (the link stays a link).
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = fs::canonicalize(path).map_err(|e| StoreError::io(path, e))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    let parent = path.parent().unwrap_or(parent);
+    fsutil::sweep_stale_temps(parent);
+    let existing = match fs::symlink_metadata(path) {
+        Ok(_) => read_file(path).ok(),
+        Err(_) => None,
+    };
     match format.backend() {
         BackendKind::String => {
             let mut text = encode_string(session, format)?;
+            if !replace
+                && let Some(old) = &existing
+                && old.format == format
+                && parse_string(&text, "").is_ok_and(|new| new.session == old.session)
+            {
+                return Ok(());
+            }
             text.push('\n');
+            sqlite_write::settle_companions(path)?;
             fsutil::write_atomic(path, text.as_bytes()).map_err(|e| StoreError::io(path, e))
         }
-        BackendKind::Sqlite => {
-            if path.exists()
-                && let Ok(existing) = read_sqlite(path)
-                && existing.format.family() == format.family()
-            {
-                return update_sqlite_in_place(path, session, existing.format);
+        BackendKind::Sqlite => match existing {
+            Some(old) if !replace && old.format.family() == format.family() => {
+                sqlite_write::update(path, session, old.format, &old.session).map(|_| ())
             }
-            create_sqlite(path, session, format.writer())
-        }
+            _ => sqlite_write::create(path, session, format.writer()),
+        },
         BackendKind::Memory => Err(StoreError::invalid(
             path.display().to_string(),
             "memory sessions are not written to files",
         )),
     }
-}
-
-fn write_sqlite_tables(
-    conn: &Connection,
-    session: &Session,
-    format: Format,
-) -> rusqlite::Result<()> {
-    match format {
-        Format::TelethonSqlite(v) => telethon_sqlite::write_into(conn, session, v),
-        Format::PyrogramSqlite(v) => pyrogram_sqlite::write_into(conn, session, v),
-        Format::TgsessSqlite => {
-            tgsess_sqlite::migrate(conn)?;
-            tgsess_sqlite::write_into(conn, session)
-        }
-        _ => unreachable!("SQLite formats only"),
-    }
-}
-
-fn update_sqlite_in_place(path: &Path, session: &Session, format: Format) -> Result<()> {
-    let mut conn = Connection::open(path).map_err(|e| StoreError::sqlite(path, e))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(|e| StoreError::sqlite(path, e))?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| StoreError::sqlite(path, e))?;
-    write_sqlite_tables(&tx, session, format).map_err(|e| StoreError::sqlite(path, e))?;
-    fsutil::crash_point("before-sqlite-commit");
-    tx.commit().map_err(|e| StoreError::sqlite(path, e))
-}
-
-fn create_sqlite(path: &Path, session: &Session, format: Format) -> Result<()> {
-    let target = fsutil::TempTarget::new(path).map_err(|e| StoreError::io(path, e))?;
-    // Create the file first so that it is 0600 before SQLite writes a key into it.
-    fsutil::write_atomic_with(target.temp_path(), |_| Ok(()))
-        .map_err(|e| StoreError::io(path, e))?;
-    {
-        let mut conn =
-            Connection::open(target.temp_path()).map_err(|e| StoreError::sqlite(path, e))?;
-        let tx = conn
-            .transaction()
-            .map_err(|e| StoreError::sqlite(path, e))?;
-        let schema = match format {
-            Format::TelethonSqlite(_) => telethon_sqlite::SCHEMA_7,
-            Format::PyrogramSqlite(_) => pyrogram_sqlite::SCHEMA_7,
-            _ => "",
-        };
-        tx.execute_batch(schema)
-            .map_err(|e| StoreError::sqlite(path, e))?;
-        write_sqlite_tables(&tx, session, format).map_err(|e| StoreError::sqlite(path, e))?;
-        tx.commit().map_err(|e| StoreError::sqlite(path, e))?;
-        conn.close().map_err(|(_, e)| StoreError::sqlite(path, e))?;
-    }
-    target.commit().map_err(|e| StoreError::io(path, e))
 }

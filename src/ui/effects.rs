@@ -427,6 +427,7 @@ pub fn save(
     let path = dir
         .new_path(&target.name, target.format)
         .map_err(|e| e.to_string())?;
+    let _lock = crate::telegram::lock::lock_for_writing(&path).map_err(|e| e.to_string())?;
     store::write_file(&path, &prepared, target.format).map_err(|e| e.to_string())?;
     let loaded = store::read_file(&path).map_err(|e| e.to_string())?;
     Ok(SessionRow::from_file(&target.name, path, Ok(loaded)))

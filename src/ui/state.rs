@@ -44,6 +44,8 @@ pub struct SessionRow {
     pub error: Option<String>,
     /// A SQLite journal beside the file: another program has it open.
     pub in_use: bool,
+    /// The warning about a session file other users can read (its key with it).
+    pub exposed: Option<String>,
     /// Who a login just saved here turned out to be (moved into `Known` on save), for formats
     /// that do not store names.
     pub learned: Option<Me>,
@@ -69,6 +71,7 @@ impl SessionRow {
             Err(e) => (None, None, Some(e)),
         };
         let backend = format.map(Format::backend).unwrap_or(BackendKind::String);
+        let exposed = crate::store::inspect::exposure_warning(&path);
         let mut row = SessionRow {
             name: name.to_string(),
             path: Some(path),
@@ -77,6 +80,7 @@ impl SessionRow {
             session,
             error,
             in_use,
+            exposed,
             learned: None,
             search: String::new(),
         };
@@ -93,6 +97,7 @@ impl SessionRow {
             session: Some(session),
             error: None,
             in_use: false,
+            exposed: None,
             learned: None,
             search: String::new(),
         };

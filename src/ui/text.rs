@@ -177,6 +177,13 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(clean("line\nbreak"), "line\\nbreak");
+        assert_eq!(clean("plain ä"), "plain ä");
+    }
+
+    #[test]
     fn truncation_counts_display_columns() {
         assert_eq!(truncate("hello", 5), "hello");
         assert_eq!(truncate("hello world", 6), "hello…");

@@ -70,3 +70,41 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// Waits for `child` and its output, killing it and failing the test after `limit` (a command
+/// that blocks must fail the test, not hang it).
+pub fn wait_bounded(child: std::process::Child, limit: std::time::Duration) -> Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait for tgsess"),
+        Err(_) => {
+            // SAFETY: kill(2) on the pid of the child this test started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("tgsess did not finish within {limit:?} (it blocked)");
+        }
+    }
+}
+
+/// The python of a client library's venv (`TGSESS_VENVS`, default /tmp/fmt/venvs; made by
+/// scripts/setup-venvs.sh), if it exists.
+pub fn venv_python(name: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("TGSESS_VENVS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/tmp/fmt/venvs".into());
+    let py = root.join(name).join("bin/python");
+    py.exists().then_some(py)
+}
+
+/// Says that an optional test skipped, where `cargo test` shows it: written straight to the
+/// process's stderr, which the test harness does not capture (eprintln! output it does).
+pub fn notice_skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nSKIPPED {test}: {why}. Run scripts/setup-venvs.sh to make the venvs (or point TGSESS_VENVS at them).\n"
+    );
+}

@@ -174,17 +174,17 @@ async def log_out():
     return {"logged_out": True}
 
 
-run([
-    ("phone_code", phone_code),
-    ("wrong_code", wrong_code),
-    ("2fa_hint", two_fa_hint),
-    ("phone_migrate", phone_migrate),
-    ("qr_plain", qr_plain),
-    ("qr_migrate", qr_migrate),
-    ("qr_2fa", qr_two_fa),
-    ("qr_ignored_ids", qr_ignored_ids),
-    ("bot", lambda: bot("bot")),
-    ("bot_user_migrate", lambda: bot("bot_migrate")),
-    ("edit_2fa", edit_2fa),
-    ("log_out", log_out),
-])
+run({
+    "phone_code": phone_code,
+    "wrong_code": wrong_code,
+    "2fa_hint": two_fa_hint,
+    "phone_migrate": phone_migrate,
+    "qr_plain": qr_plain,
+    "qr_migrate": qr_migrate,
+    "qr_2fa": qr_two_fa,
+    "qr_ignored_ids": qr_ignored_ids,
+    "bot": lambda: bot("bot"),
+    "bot_user_migrate": lambda: bot("bot_migrate"),
+    "edit_2fa": edit_2fa,
+    "log_out": log_out,
+})

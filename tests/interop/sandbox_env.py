@@ -71,13 +71,22 @@ async def expect_error(awaitable, error_type):
     raise AssertionError(f"expected {error_type.__name__}")
 
 
+# Every driver runs these steps, in this order (tests/sandbox_clients.rs expects each).
+STEPS = [
+    "phone_code", "wrong_code", "2fa_hint", "phone_migrate",
+    "qr_plain", "qr_migrate", "qr_2fa", "qr_ignored_ids",
+    "bot", "bot_user_migrate", "edit_2fa", "log_out",
+]
+
+
 def run(steps, timeout=60):
-    """Runs each `(name, coroutine function)` on its own, reporting every one."""
+    """Runs each step of STEPS (`steps` maps its name to a coroutine function) on its own,
+    reporting every one."""
 
     async def main():
-        for name, step in steps:
+        for name in STEPS:
             try:
-                detail = await asyncio.wait_for(step(), timeout)
+                detail = await asyncio.wait_for(steps[name](), timeout)
                 line = {"step": name, "ok": True, "detail": detail}
             except BaseException as e:  # noqa: BLE001 (every failure is reported)
                 if isinstance(e, KeyboardInterrupt):

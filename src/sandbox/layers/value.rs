@@ -123,9 +123,7 @@ impl<'a> Reader<'a> {
                     bit,
                     ty,
                 } => {
-                    let set = flags
-                        .get(word.as_str())
-                        .is_some_and(|w| w & (1 << bit) != 0);
+                    let set = bit_set(&flags, word, *bit);
                     if set {
                         fields.insert(name.clone(), self.value(ty)?);
                     }
@@ -237,9 +235,7 @@ impl<'a> Writer<'a> {
                     bit,
                     ty,
                 } => {
-                    let set = flags
-                        .get(word.as_str())
-                        .is_some_and(|w| w & (1 << bit) != 0);
+                    let set = bit_set(&flags, word, *bit);
                     if set && *ty != Ty::True {
                         self.field(ctor, name, ty, obj.get(name))?;
                     }
@@ -267,25 +263,29 @@ impl<'a> Writer<'a> {
                 },
                 other => other,
             }),
-            None => match ty {
-                Ty::True => Ok(()),
-                Ty::Int => Ok(self.u32(0)),
-                Ty::Long => Ok(self.out.extend([0u8; 8])),
-                Ty::Fixed(n) => Ok(self.out.extend(vec![0u8; *n])),
-                Ty::Bytes => Ok(self.tl_bytes(&[])),
-                Ty::Vector(_) => {
-                    self.u32(VECTOR_ID);
-                    self.u32(0);
-                    Ok(())
+            None => {
+                match ty {
+                    Ty::True => {}
+                    Ty::Int => self.u32(0),
+                    Ty::Long => self.out.extend([0u8; 8]),
+                    Ty::Fixed(n) => self.out.extend(vec![0u8; *n]),
+                    Ty::Bytes => self.tl_bytes(&[]),
+                    Ty::Vector(_) => {
+                        self.u32(VECTOR_ID);
+                        self.u32(0);
+                    }
+                    Ty::Boxed(t) if t == "Bool" => self.u32(BOOL_FALSE_ID),
+                    Ty::Boxed(_) => {
+                        return Err(LayerError::Missing {
+                            ctor: ctor.name.clone(),
+                            field: name.to_string(),
+                            ty: ty.to_string(),
+                            layer: self.layer,
+                        });
+                    }
                 }
-                Ty::Boxed(t) if t == "Bool" => Ok(self.u32(BOOL_FALSE_ID)),
-                Ty::Boxed(_) => Err(LayerError::Missing {
-                    ctor: ctor.name.clone(),
-                    field: name.to_string(),
-                    ty: ty.to_string(),
-                    layer: self.layer,
-                }),
-            },
+                Ok(())
+            }
         }
     }
 
@@ -322,6 +322,10 @@ impl<'a> Writer<'a> {
         let pad = (4 - (header + data.len()) % 4) % 4;
         self.out.extend(std::iter::repeat_n(0u8, pad));
     }
+}
+
+fn bit_set(flags: &HashMap<&str, u32>, word: &str, bit: u32) -> bool {
+    flags.get(word).is_some_and(|w| w & (1 << bit) != 0)
 }
 
 /// The flag words of `ctor` for the fields `obj` has: a bit is set when any field that

@@ -2,19 +2,13 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use crate::store::error::{Result, StoreError};
 use crate::store::format::Format;
 
 /// The 16-byte header every SQLite 3 database starts with.
 pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-
-/// Opens a database read-only, without creating journals or touching the file.
-pub fn open_read_only(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(path, flags).map_err(|e| StoreError::sqlite(path, e))
-}
 
 /// Names and CREATE statements of the tables, in one query (listing reads many files).
 fn tables(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {

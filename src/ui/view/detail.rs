@@ -48,6 +48,12 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
             Role::Base,
         ),
     ];
+    if let Some(warning) = &row.exposed {
+        out.push(Line::styled(
+            format!("warning: {}", text::clean(warning)),
+            v.theme.style(Role::Error),
+        ));
+    }
     let status = st.status(row);
     out.push(kv("status", status.label().into(), Role::Base));
     let sharers = st.key_sharers(row);

@@ -1,0 +1,202 @@
+//! Temp files beside their target. A writer holds an flock on its temp file for as long as it
+//! writes, so any later tgsess run can tell a live writer's temp file (locked) from one left by
+//! a writer that died (unlocked) and remove the latter: it may hold a whole auth key.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::{FILE_MODE, crash_point, parent_of, sync_dir};
+
+/// Hex digits of the random part of a temp name.
+const RANDOM_HEX: usize = 12;
+/// Files SQLite may keep beside a database (and so beside a temp file of an older tgsess).
+const COMPANIONS: [&str; 3] = ["-journal", "-wal", "-shm"];
+
+/// A locked temp file beside the final path; dropped without `commit`, it is removed.
+pub struct TempTarget {
+    temp: PathBuf,
+    final_path: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl TempTarget {
+    /// Creates `.<name>.<random>.tmp` (0600, never following a link) and locks it.
+    pub fn new(final_path: &Path) -> io::Result<Self> {
+        let parent = parent_of(final_path);
+        let name = final_path
+            .file_name()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?
+            .to_string_lossy()
+            .into_owned();
+        for _ in 0..8 {
+            let mut suffix = [0u8; RANDOM_HEX / 2];
+            getrandom::fill(&mut suffix).map_err(io::Error::other)?;
+            let temp = parent.join(format!(".{name}.{}.tmp", hex::encode(suffix)));
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(FILE_MODE)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&temp)?;
+            // A sweeper may take the lock between our create and our lock and remove the file:
+            // then the name no longer leads to our file, and we start again.
+            if fs4::fs_std::FileExt::try_lock_exclusive(&file)? && same_file(&temp, &file) {
+                return Ok(Self {
+                    temp,
+                    final_path: final_path.to_path_buf(),
+                    file,
+                    committed: false,
+                });
+            }
+        }
+        Err(io::Error::other(
+            "could not create a temp file (raced 8 times)",
+        ))
+    }
+
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    pub fn file(&mut self) -> &mut File {
+        &mut self.file
+    }
+
+    /// fsyncs the temp file, sets 0600, renames it over the final path, fsyncs the folder.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.file.sync_all()?;
+        crash_point("before-rename");
+        self.file
+            .set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
+        fs::rename(&self.temp, &self.final_path)?;
+        self.committed = true;
+        crash_point("after-rename");
+        sync_dir(parent_of(&self.final_path))
+    }
+}
+
+impl Drop for TempTarget {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Removed while still locked, so no sweeper can race us for it.
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+fn same_file(path: &Path, file: &File) -> bool {
+    match (fs::symlink_metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `file_name` is one of tgsess's temp files (`.<name>.<12 hex>.tmp`, possibly with a
+/// SQLite companion suffix left by an older tgsess).
+pub fn is_temp_name(file_name: &str) -> bool {
+    let base = strip_companion(file_name);
+    let Some(rest) = base.strip_prefix('.').and_then(|r| r.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((name, random)) = rest.rsplit_once('.') else {
+        return false;
+    };
+    !name.is_empty() && random.len() == RANDOM_HEX && random.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn strip_companion(file_name: &str) -> &str {
+    COMPANIONS
+        .iter()
+        .find_map(|c| file_name.strip_suffix(c))
+        .unwrap_or(file_name)
+}
+
+/// Removes the temp files in `dir` whose writer is gone (nobody holds their lock), with any
+/// SQLite companions. Best effort: returns how many files it removed.
+pub fn sweep_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut removed = 0;
+    let mut companions = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str().filter(|n| is_temp_name(n)) else {
+            continue;
+        };
+        if strip_companion(name) != name {
+            companions.push(entry.path());
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+        else {
+            continue;
+        };
+        let ours = file.metadata().is_ok_and(|m| m.is_file() && m.uid() == uid);
+        let writer_gone = ours && fs4::fs_std::FileExt::try_lock_exclusive(&file).unwrap_or(false);
+        if writer_gone && same_file(&path, &file) && fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    for path in companions {
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let base = path.with_file_name(strip_companion(file_name));
+        if !base.exists() && fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_are_recognised() {
+        assert!(is_temp_name(".a.session.0123456789ab.tmp"));
+        assert!(is_temp_name(
+            "..a.session.0123456789ab.tmp.abcdefabcdef.tmp"
+        ));
+        assert!(is_temp_name(".a.session.0123456789ab.tmp-journal"));
+        for other in [
+            "a.session",
+            ".a.session",
+            ".a.session.0123.tmp",
+            ".0123456789ab.tmp",
+            ".a.session.0123456789xz.tmp",
+        ] {
+            assert!(!is_temp_name(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn sweeping_removes_dead_writers_temps_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.session");
+        let live = TempTarget::new(&target).unwrap();
+        // What a killed writer leaves: a temp file nobody holds, and a companion of one.
+        let dead = dir.path().join(".a.session.00112233aabb.tmp");
+        fs::write(&dead, b"key").unwrap();
+        let dead_journal = dir.path().join(".b.session.00112233aabb.tmp-journal");
+        fs::write(&dead_journal, b"key").unwrap();
+        let user_file = dir.path().join("b.session");
+        fs::write(&user_file, b"mine").unwrap();
+        assert_eq!(sweep_stale_temps(dir.path()), 2);
+        assert!(!dead.exists() && !dead_journal.exists());
+        assert!(live.temp_path().exists(), "a live writer's temp stays");
+        assert!(user_file.exists());
+        drop(live);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
