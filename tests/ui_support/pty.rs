@@ -60,7 +60,7 @@ impl Pty {
     pub fn start(home: tempfile::TempDir, opts: Start) -> Pty {
         let mut master: libc::c_int = -1;
         let mut slave: libc::c_int = -1;
-        let mut ws = winsize(opts.rows, opts.cols);
+        let ws = winsize(opts.rows, opts.cols);
         // SAFETY: openpty writes two fds into the given ints; no name buffer or termios.
         let rc = unsafe {
             libc::openpty(
@@ -68,7 +68,7 @@ impl Pty {
                 &mut slave,
                 std::ptr::null_mut(),
                 std::ptr::null(),
-                &mut ws,
+                &ws,
             )
         };
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());

@@ -29,7 +29,7 @@ pub fn wrap(
             .filter(|(l, _)| usize::from(*l) == n)
             .map(|(_, c)| usize::from(c));
         let first_row = rows.len();
-        let mut row: Vec<(char, Style)> = Vec::new();
+        let mut row: Row = Vec::new();
         let mut row_w = 0;
         // Display column (in the whole line) where the current row starts.
         let mut row_start_col = 0;
@@ -74,11 +74,11 @@ pub fn wrap(
     (rows, at)
 }
 
+/// One row being filled: characters with their styles.
+type Row = Vec<(char, Style)>;
+
 /// Splits a full row after its last space, if that leaves the row at least half full.
-fn split_at_space(
-    row: Vec<(char, Style)>,
-    width: usize,
-) -> (Vec<(char, Style)>, Vec<(char, Style)>) {
+fn split_at_space(row: Row, width: usize) -> (Row, Row) {
     let mut w = 0;
     let mut split = None;
     for (i, (c, _)) in row.iter().enumerate() {
@@ -97,7 +97,7 @@ fn split_at_space(
     }
 }
 
-fn to_line(chars: Vec<(char, Style)>) -> Line<'static> {
+fn to_line(chars: Row) -> Line<'static> {
     let mut spans: Vec<Span<'static>> = Vec::new();
     let mut text = String::new();
     let mut style = None;
