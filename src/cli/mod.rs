@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 usage error; errors go to stderr.
 
 pub mod account;
+pub mod check;
 pub mod sandbox;
 pub mod store_cmds;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Sandbox(sandbox::SandboxCommand),
     #[command(flatten)]
     Account(account::AccountCommand),
+    /// Check many sessions at once: logged in or out, 2FA, other devices.
+    Check(check::CheckArgs),
 }
 
 /// Parses the arguments, runs the command and returns the exit code.
@@ -61,6 +64,7 @@ pub fn main() -> i32 {
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
         Some(Command::Sandbox(cmd)) => sandbox::run(cmd, &cli.global),
         Some(Command::Account(cmd)) => account::run(cmd, &cli.global),
+        Some(Command::Check(args)) => check::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -41,6 +41,8 @@ pub struct Tuning {
     pub code_window: Duration,
     /// How long an exported QR login token lives (Telegram: 30 s).
     pub login_token_ttl: Duration,
+    /// FLOOD_WAITs scripted per account (tests arm it after adding the accounts).
+    pub flood: super::flood::FloodScript,
 }
 
 impl Default for Tuning {
@@ -52,6 +54,7 @@ impl Default for Tuning {
             max_code_requests: 5,
             code_window: Duration::from_secs(600),
             login_token_ttl: Duration::from_secs(30),
+            flood: super::flood::FloodScript::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod formats;
 pub mod inspect;
 pub mod list_cache;
 pub mod model;
+pub mod status;
 
 use std::fs;
 use std::io::Read;

@@ -25,15 +25,7 @@ pub fn config_dir() -> Option<PathBuf> {
 
 /// `TGSESS_STATE_DIR`, else the platform state folder (`~/.local/state/tgsess`).
 pub fn state_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TGSESS_STATE_DIR").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "tgsess")?;
-    Some(
-        dirs.state_dir()
-            .unwrap_or_else(|| dirs.data_local_dir())
-            .to_path_buf(),
-    )
+    crate::store::status::state_dir()
 }
 
 pub fn parse(text: &str) -> Result<UiConfig, String> {
