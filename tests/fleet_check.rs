@@ -296,3 +296,75 @@ fn an_unknown_name_is_an_error_that_says_what_to_do() {
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains("tgsess list"), "{err}");
 }
+
+/// Ctrl-C in the middle of a run: exit 130, what was found is printed, nothing is left locked
+/// or changed.
+#[test]
+fn ctrl_c_stops_a_run_cleanly() {
+    use std::sync::mpsc;
+    let mut w = World::start();
+    let id = w.fleet.add_user("9996621101", "Quick", None);
+    for (i, format) in FORMATS.iter().take(3).enumerate() {
+        w.fleet.logged_in(id, &format!("quick-{i}"), *format);
+    }
+    // A session whose DC accepts the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let (accepted_tx, accepted) = mpsc::channel();
+    std::thread::spawn(move || {
+        if let Ok((stream, _)) = silent.accept() {
+            let _ = accepted_tx.send(());
+            // Held open (and silent) until the test ends.
+            std::thread::park();
+            drop(stream);
+        }
+    });
+    let stuck_path = w.fleet.path_of("stuck", Format::TgsessSqlite);
+    let mut stuck = tgsess::sandbox::provision_session(&w.fleet.state_dir, 2).unwrap();
+    stuck.home_mut().port = Some(port);
+    store::write_file(&stuck_path, &stuck, Format::TgsessSqlite).unwrap();
+    let before = snapshot_files(&w.fleet.dir);
+
+    let mut child = tgsess(w.home.path())
+        .args(["check", "--json", "--sandbox-state"])
+        .arg(&w.fleet.state_dir)
+        .arg("--dir")
+        .arg(&w.fleet.dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    accepted
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the check reached the silent DC");
+    // SAFETY: a signal to our own child by its pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let (done_tx, done) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let read = |mut r: Box<dyn std::io::Read>| {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        };
+        let out = read(Box::new(stdout));
+        let err = read(Box::new(stderr));
+        let _ = done_tx.send((child.wait().unwrap(), out, err));
+    });
+    let (status, out, err) = done
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("check stops after Ctrl-C");
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted: "), "{err}");
+    let rows = rows_by_name(&out);
+    assert!(!rows.contains_key("stuck"), "{out}");
+    for row in rows.values() {
+        assert_eq!(row["status"], "authorized", "{row}");
+    }
+    assert_eq!(snapshot_files(&w.fleet.dir), before);
+    let locks = w.home.path().join("locks");
+    tgsess::telegram::lock::lock_session_file(&locks, &stuck_path).expect("nothing is left locked");
+}

@@ -80,7 +80,9 @@ async fn check_cmd(env: &Env, args: &CheckArgs) -> anyhow::Result<i32> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let progress = Progress::new(targets.iter().map(|t| t.name.clone()).collect());
     let run = check::check_many(targets.clone(), &options, Some(tx));
-    tokio::pin!(run);
+    // Listening for Ctrl-C from the start: one listener for the whole run.
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(run, interrupt);
     let mut found: Vec<Option<CheckResult>> = vec![None; total];
     let interrupted = loop {
         tokio::select! {
@@ -91,7 +93,7 @@ async fn check_cmd(env: &Env, args: &CheckArgs) -> anyhow::Result<i32> {
                 break false;
             }
             Some(event) = rx.recv() => progress.on(&event, &mut found),
-            _ = tokio::signal::ctrl_c() => break true,
+            _ = &mut interrupt => break true,
         }
     };
     progress.finish();
