@@ -243,14 +243,15 @@ impl SandboxTarget {
     }
 }
 
-struct Env {
-    dir: SessionDir,
-    options: ConnectOptions,
+/// Where sessions live and how to reach Telegram (or a sandbox); shared with `check`.
+pub(super) struct Env {
+    pub(super) dir: SessionDir,
+    pub(super) options: ConnectOptions,
     sandbox: Option<SandboxTarget>,
 }
 
 impl Env {
-    async fn new(global: &GlobalArgs, net: &NetArgs) -> anyhow::Result<Env> {
+    pub(super) async fn new(global: &GlobalArgs, net: &NetArgs) -> anyhow::Result<Env> {
         let config_path = config::default_config_path();
         let file = match &config_path {
             Some(p) => config::load_file(p)?,
@@ -294,7 +295,7 @@ impl Env {
         })
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         // Every connection is dropped by now: let their network tasks end before the runtime.
         self.options.tasks.shut_down(Duration::from_secs(10)).await;
         if let Some(SandboxTarget::InProcess(sandbox)) = self.sandbox {
@@ -302,8 +303,25 @@ impl Env {
         }
     }
 
+    /// Where the sandbox (if any) serves each DC, always 127.0.0.1.
+    pub(super) fn sandbox_dcs(
+        &self,
+    ) -> anyhow::Result<Option<std::collections::BTreeMap<i32, std::net::SocketAddr>>> {
+        let Some(target) = &self.sandbox else {
+            return Ok(None);
+        };
+        let state = sb::state::State::open(&target.state_dir())?;
+        let ports = state.dc_ports()?;
+        Ok(Some(
+            ports
+                .into_iter()
+                .map(|(dc, port)| (dc, (std::net::Ipv4Addr::LOCALHOST, port).into()))
+                .collect(),
+        ))
+    }
+
     /// NAME in the directory, or a path to an existing file.
-    fn existing(&self, name: &str) -> anyhow::Result<PathBuf> {
+    pub(super) fn existing(&self, name: &str) -> anyhow::Result<PathBuf> {
         let as_path = Path::new(name);
         if name.contains('/') || as_path.is_file() {
             if as_path.is_file() {

@@ -2,6 +2,7 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 usage error; errors go to stderr.
 
 pub mod account;
+pub mod check;
 pub mod docs;
 pub mod output;
 pub mod sandbox;
@@ -86,6 +87,8 @@ pub enum Command {
     },
     /// Print the man page (roff): `tgsess man > tgsess.1`.
     Man,
+    /// Check many sessions at once: logged in or out, 2FA, other devices.
+    Check(check::CheckArgs),
 }
 
 /// Parses the arguments, runs the command and returns the exit code.
@@ -108,10 +111,7 @@ pub fn main() -> i32 {
         Some(Command::Store(cmd)) => store_cmds::run(cmd, &cli.global),
         Some(Command::Sandbox(cmd)) => sandbox::run(cmd, &cli.global),
         Some(Command::Account(cmd)) => account::run(cmd, &cli.global),
-        Some(Command::SetDc(args)) => set_dc::run(
-            args,
-            &crate::store::dir::SessionDir::resolve(cli.global.dir.as_deref()),
-        ),
+        Some(Command::SetDc(args)) => set_dc::run(args, &cli.global.workspace().session_dir()),
         Some(Command::Completions { shell }) => {
             // Built in memory first: clap_complete panics when its writer fails.
             let mut script = Vec::new();
@@ -127,6 +127,7 @@ pub fn main() -> i32 {
                 .and_then(|()| Ok(output::out!("{}", String::from_utf8_lossy(&page))?))
                 .map(|()| 0)
         }
+        Some(Command::Check(args)) => check::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod crypto;
 pub mod dh;
+pub mod flood;
 pub mod layers;
 pub mod rpc;
 pub mod rsa;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use base64::Engine;
 
 pub use accounts::{DEMO_ACCOUNTS, DemoAccount};
+pub use flood::FloodScript;
 pub use server::Tuning;
 pub use state::OutboxEntry;
 

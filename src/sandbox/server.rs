@@ -46,6 +46,8 @@ pub struct Tuning {
     /// Bytes that unfinished frames of all connections may hold together; a connection whose
     /// frame would go over is closed.
     pub max_buffered_bytes: usize,
+    /// FLOOD_WAITs scripted per account (tests arm it after adding the accounts).
+    pub flood: super::flood::FloodScript,
 }
 
 impl Default for Tuning {
@@ -59,6 +61,7 @@ impl Default for Tuning {
             login_token_ttl: Duration::from_secs(30),
             max_connections: 512,
             max_buffered_bytes: 32 * 1024 * 1024,
+            flood: super::flood::FloodScript::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod model;
 pub mod set_dc;
 pub mod sqlite_read;
 pub mod sqlite_write;
+pub mod status;
 pub mod tdata;
 
 use std::fs;

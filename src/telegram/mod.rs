@@ -40,10 +40,12 @@
 //! - 2FA: [`Edit2faFlow`] with a [`PasswordChange`] (enable, change, disable; email code).
 //! - Account: [`whoami`], [`is_authorized`], [`logout`], [`authorizations`], [`terminate`],
 //!   [`terminate_others`], [`set_dc`], [`accept_login_url`].
+//! - Many accounts: [`check_many`] (bounded, paced, typed results; see [`check`]).
 //! - Clone: [`ForkFlow`] (a new key for the same account); a plain copy is the store's job.
 //! - Config: [`config::resolve_credentials`] (flags, `TG_API_ID`/`TG_API_HASH`, config file).
 
 pub mod account;
+pub mod check;
 pub mod config;
 pub mod connection;
 pub mod dial_guard;
@@ -51,6 +53,7 @@ pub mod edit_2fa;
 pub mod error;
 pub mod flows;
 pub mod lock;
+pub mod pacer;
 pub mod password;
 pub mod phone;
 pub mod qr;
@@ -62,6 +65,7 @@ pub use account::{
     authorizations, forget_login, is_authorized, logout, set_dc, terminate, terminate_others,
     whoami,
 };
+pub use check::{CheckEvent, CheckOptions, CheckResult, CheckTarget, check_many};
 pub use config::{ApiCredentials, ApiFlags, FileConfig};
 pub use connection::{ConnectOptions, Connection, KeyProvider, NetworkTasks, ShutDown};
 pub use dial_guard::{DialRefused, Network, SandboxAddrs};

@@ -178,6 +178,7 @@ fn dispatch(ctx: &Ctx, body: &[u8]) -> RpcResult {
     let Some(id) = constructor_of(body) else {
         return Err(RpcError::bad("INPUT_METHOD_INVALID"));
     };
+    scripted_flood(ctx, id)?;
     match id {
         f::help::GetConfig::CONSTRUCTOR_ID => help::get_config(ctx),
         f::help::GetNearestDc::CONSTRUCTOR_ID => help::get_nearest_dc(ctx),
@@ -228,6 +229,26 @@ fn dispatch(ctx: &Ctx, body: &[u8]) -> RpcResult {
             );
             Err(RpcError::bad("INPUT_METHOD_INVALID"))
         }
+    }
+}
+
+/// A FLOOD_WAIT armed for the caller's account (`Tuning::flood`); help.* is never refused, so
+/// that connecting still works.
+fn scripted_flood(ctx: &Ctx, method: u32) -> Result<(), RpcError> {
+    use tl::functions as f;
+    let script = &ctx.shared.tuning.flood;
+    if script.is_empty()
+        || method == f::help::GetConfig::CONSTRUCTOR_ID
+        || method == f::help::GetNearestDc::CONSTRUCTOR_ID
+    {
+        return Ok(());
+    }
+    let Some(user_id) = ctx.state().key(ctx.key_id)?.and_then(|k| k.user_id) else {
+        return Ok(());
+    };
+    match script.wait_for(user_id, ctx.now) {
+        Some(seconds) => Err(RpcError::flood_wait(seconds)),
+        None => Ok(()),
     }
 }
 
