@@ -74,7 +74,7 @@ fn run_check(
         ])
         .arg(&fleet.state_dir)
         .arg("--dir")
-        .arg(&fleet.dir)
+        .arg(&fleet.chosen_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

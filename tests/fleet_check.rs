@@ -37,7 +37,7 @@ impl World {
             .arg("--sandbox-state")
             .arg(&self.fleet.state_dir)
             .arg("--dir")
-            .arg(&self.fleet.dir)
+            .arg(&self.fleet.chosen_dir)
             .output()
             .expect("tgsess runs")
     }
@@ -325,9 +325,12 @@ fn ctrl_c_stops_a_run_cleanly() {
     store::write_file(&stuck_path, &stuck, Format::TgsessSqlite).unwrap();
     let before = snapshot_files(&w.fleet.dir);
 
+    // Telegram mode (loopback only, as every test child): sandbox mode would dial the
+    // sandbox's own DC 2, never the silent port the session names.
     let mut child = tgsess(w.home.path())
-        .args(["check", "--json", "--sandbox-state"])
-        .arg(&w.fleet.state_dir)
+        .args(["check", "--json"])
+        .env("TG_API_ID", tgsess::sandbox::SANDBOX_API_ID.to_string())
+        .env("TG_API_HASH", tgsess::sandbox::SANDBOX_API_HASH)
         .arg("--dir")
         .arg(&w.fleet.dir)
         .stdout(std::process::Stdio::piped())

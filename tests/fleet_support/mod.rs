@@ -36,6 +36,10 @@ pub struct Expected {
 
 pub struct Fleet {
     pub state_dir: PathBuf,
+    /// The folder given with `--dir`.
+    pub chosen_dir: PathBuf,
+    /// Where the sessions are: `sandbox-sessions/` of the chosen folder, as sandbox mode
+    /// lists it.
     pub dir: PathBuf,
     state: State,
     /// Per account: how many authorizations (distinct keys) it has.
@@ -48,11 +52,13 @@ pub struct Fleet {
 
 impl Fleet {
     /// `state_dir` must have been served once (its DC ports recorded).
-    pub fn new(state_dir: &Path, dir: &Path) -> Fleet {
-        std::fs::create_dir_all(dir).unwrap();
+    pub fn new(state_dir: &Path, chosen_dir: &Path) -> Fleet {
+        let dir = chosen_dir.join("sandbox-sessions");
+        std::fs::create_dir_all(&dir).unwrap();
         Fleet {
             state_dir: state_dir.to_path_buf(),
-            dir: dir.to_path_buf(),
+            chosen_dir: chosen_dir.to_path_buf(),
+            dir,
             state: State::open(state_dir).expect("the sandbox state opens"),
             keys_of: HashMap::new(),
             bots: Vec::new(),
