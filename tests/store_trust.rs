@@ -491,6 +491,7 @@ fn every_writer_takes_the_session_lock() {
     let src = fixtures_dir().join("telethon_dc4_bot.session");
     for args in [
         vec!["rm", "a"],
+        vec!["set-dc", "a", "2", "127.0.0.1", "443"],
         vec![
             "convert",
             src.to_str().unwrap(),

@@ -251,6 +251,8 @@ fn new_session(state_dir: &Path, dc: i32, to: &str, output: Option<&Path>) -> an
     }
     match output {
         Some(path) => {
+            // A session someone is logged in with is never overwritten under them.
+            let _lock = crate::telegram::lock::lock_for_writing(path)?;
             store::write_file(path, &prepared, format)?;
             errln!("wrote {} ({})", clean_path(path), format.name());
         }

@@ -41,6 +41,8 @@ fn session_file(name: &str, dir: &SessionDir) -> anyhow::Result<PathBuf> {
 
 pub fn run(args: SetDcArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     let path = session_file(&args.name, dir)?;
+    // Read and written under the session's lock: a running login may hold it.
+    let _lock = crate::telegram::lock::lock_for_writing(&path)?;
     let loaded = store::read_file(&path)?;
     if loaded.format.backend() == BackendKind::Folder {
         bail!("{}: tdata keeps no DC address to change", path.display());
