@@ -421,3 +421,66 @@ fn clone_and_convert_take_a_tdata_account_as_source() {
     let original = store::read_file(Path::new(&second)).unwrap();
     assert_eq!(back.session.auth_key(), original.session.auth_key());
 }
+
+/// Names in `dir` that look like tgsess temp entries (`.NAME.<hex>.tmp`).
+fn temp_entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| tgsess::fsutil::is_temp_name(n))
+        .collect()
+}
+
+#[test]
+fn a_killed_tdata_write_leaves_only_a_temp_folder_that_the_next_write_or_list_removes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, _) = telethon_fixture();
+    let src = src.to_str().unwrap();
+    let out_dir = tmp.path().join("acct");
+    let out = out_dir.to_str().unwrap();
+    // (crash point, whether the folder exists before the run, what sweeps the leftover)
+    let cases = [
+        ("tdata-file-written", false, "list"),
+        ("before-tdata-swap", false, "write"),
+        ("tdata-file-written", true, "write"),
+        ("after-tdata-exchange", true, "list"),
+    ];
+    for (point, exists, sweeper) in cases {
+        let _ = std::fs::remove_dir_all(&out_dir);
+        if exists {
+            let first = tgsess(tmp.path(), &["convert", src, "--to", "tdata", "-o", out]);
+            assert!(first.status.success(), "{}", stderr(&first));
+        }
+        let before = exists.then(|| snapshot(&out_dir));
+        let args = ["convert", src, "--to", "tdata", "-o", out, "--force"];
+        let crashed = tgsess_stdin(tmp.path(), &args, "", Some(point));
+        assert!(!crashed.status.success(), "{point}: the run was killed");
+        let leftovers = temp_entries(tmp.path());
+        assert_eq!(leftovers.len(), 1, "{point}: {leftovers:?}");
+        assert!(tmp.path().join(&leftovers[0]).is_dir());
+        // Never a half folder under the final name: absent, the old one, or (after the
+        // exchange) the complete new one.
+        match (point, &before) {
+            ("after-tdata-exchange", _) => assert!(store::read_file(&out_dir).is_ok()),
+            (_, Some(before)) => assert_eq!(&snapshot(&out_dir), before, "{point}"),
+            (_, None) => assert!(!out_dir.exists(), "{point}"),
+        }
+        match sweeper {
+            "list" => {
+                let listed = tgsess(tmp.path(), &["list", "--json"]);
+                assert!(listed.status.success(), "{}", stderr(&listed));
+                assert!(
+                    !stdout(&listed).contains(leftovers[0].as_str()),
+                    "the temp folder is not listed"
+                );
+            }
+            _ => {
+                let other = tmp.path().join("other").display().to_string();
+                let wrote = tgsess(tmp.path(), &["convert", src, "--to", "tdata", "-o", &other]);
+                assert!(wrote.status.success(), "{}", stderr(&wrote));
+                std::fs::remove_dir_all(&other).unwrap();
+            }
+        }
+        assert_eq!(temp_entries(tmp.path()), Vec::<String>::new(), "{point}");
+    }
+}

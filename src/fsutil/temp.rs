@@ -1,13 +1,14 @@
-//! Temp files beside their target. A writer holds an flock on its temp file for as long as it
-//! writes, so any later tgsess run can tell a live writer's temp file (locked) from one left by
-//! a writer that died (unlocked) and remove the latter: it may hold a whole auth key.
+//! Temp files and folders beside their target. A writer holds an flock on its temp file (or
+//! temp folder) for as long as it writes, so any later tgsess run can tell a live writer's temp
+//! (locked) from one left by a writer that died (unlocked) and remove the latter: it may hold a
+//! whole auth key.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::{FILE_MODE, crash_point, parent_of, sync_dir};
+use super::{DIR_MODE, FILE_MODE, crash_point, parent_of, sync_dir};
 
 /// Hex digits of the random part of a temp name.
 const RANDOM_HEX: usize = 12;
@@ -25,16 +26,8 @@ pub struct TempTarget {
 impl TempTarget {
     /// Creates `.<name>.<random>.tmp` (0600, never following a link) and locks it.
     pub fn new(final_path: &Path) -> io::Result<Self> {
-        let parent = parent_of(final_path);
-        let name = final_path
-            .file_name()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?
-            .to_string_lossy()
-            .into_owned();
         for _ in 0..8 {
-            let mut suffix = [0u8; RANDOM_HEX / 2];
-            getrandom::fill(&mut suffix).map_err(io::Error::other)?;
-            let temp = parent.join(format!(".{name}.{}.tmp", hex::encode(suffix)));
+            let temp = temp_name(final_path)?;
             let file = OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -88,6 +81,73 @@ impl Drop for TempTarget {
     }
 }
 
+/// A fresh `.<name>.<random>.tmp` beside `final_path`.
+fn temp_name(final_path: &Path) -> io::Result<PathBuf> {
+    let name = final_path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let mut suffix = [0u8; RANDOM_HEX / 2];
+    getrandom::fill(&mut suffix).map_err(io::Error::other)?;
+    Ok(parent_of(final_path).join(format!(".{name}.{}.tmp", hex::encode(suffix))))
+}
+
+/// A locked 0700 temp folder beside the final path (a tdata folder being built). The lock is
+/// an flock on the folder itself, held until drop, so a sweeper leaves a live writer's folder
+/// alone. Dropped, it removes whatever its name then holds (the new folder, or the old one
+/// after an exchange), still under the lock.
+pub struct TempFolder {
+    path: PathBuf,
+    _lock: File,
+    keep: bool,
+}
+
+impl TempFolder {
+    pub fn new(final_path: &Path) -> io::Result<Self> {
+        for _ in 0..8 {
+            let path = temp_name(final_path)?;
+            fs::DirBuilder::new().mode(DIR_MODE).create(&path)?;
+            let lock = open_no_follow(&path)?;
+            // As for files: a sweeper that took the lock first may have removed the folder.
+            if fs4::fs_std::FileExt::try_lock_exclusive(&lock)? && same_file(&path, &lock) {
+                return Ok(Self {
+                    path,
+                    _lock: lock,
+                    keep: false,
+                });
+            }
+        }
+        Err(io::Error::other(
+            "could not create a temp folder (raced 8 times)",
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The folder was renamed to its final name: nothing is left to remove.
+    pub fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn open_no_follow(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
 fn same_file(path: &Path, file: &File) -> bool {
     match (fs::symlink_metadata(path), file.metadata()) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
@@ -115,8 +175,9 @@ fn strip_companion(file_name: &str) -> &str {
         .unwrap_or(file_name)
 }
 
-/// Removes the temp files in `dir` whose writer is gone (nobody holds their lock), with any
-/// SQLite companions. Best effort: returns how many files it removed.
+/// Removes the temp files and temp folders in `dir` whose writer is gone (nobody holds their
+/// lock), with any SQLite companions. Only entries owned by this user are touched, never
+/// through a link. Best effort: returns how many entries it removed.
 pub fn sweep_stale_temps(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
@@ -135,16 +196,23 @@ pub fn sweep_stale_temps(dir: &Path) -> usize {
             continue;
         }
         let path = entry.path();
-        let Ok(file) = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&path)
-        else {
+        let Ok(file) = open_no_follow(&path) else {
             continue;
         };
-        let ours = file.metadata().is_ok_and(|m| m.is_file() && m.uid() == uid);
+        let Ok(meta) = file.metadata() else {
+            continue;
+        };
+        let ours = (meta.is_file() || meta.is_dir()) && meta.uid() == uid;
         let writer_gone = ours && fs4::fs_std::FileExt::try_lock_exclusive(&file).unwrap_or(false);
-        if writer_gone && same_file(&path, &file) && fs::remove_file(&path).is_ok() {
+        if !writer_gone || !same_file(&path, &file) {
+            continue;
+        }
+        let gone = if meta.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        if gone.is_ok() {
             removed += 1;
         }
     }
@@ -198,5 +266,40 @@ mod tests {
         assert!(user_file.exists());
         drop(live);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn sweeping_removes_dead_writers_temp_folders_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("tdata");
+        let live = TempFolder::new(&target).unwrap();
+        fs::write(live.path().join("key_datas"), b"key").unwrap();
+        // A killed writer's folder: the temp name, a file inside, nobody holding it.
+        let dead = dir.path().join(".tdata.00112233aabb.tmp");
+        fs::create_dir(&dead).unwrap();
+        fs::write(dead.join("key_datas"), b"key").unwrap();
+        // A user's folder that merely looks alike is not ours to judge by name alone: it has
+        // no temp name, so it stays.
+        let user = dir.path().join("tdata.bak");
+        fs::create_dir(&user).unwrap();
+        assert_eq!(sweep_stale_temps(dir.path()), 1);
+        assert!(!dead.exists());
+        assert!(
+            live.path().join("key_datas").exists(),
+            "a live writer's folder stays"
+        );
+        assert!(user.exists());
+        drop(live);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_kept_temp_folder_is_not_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = TempFolder::new(&dir.path().join("tdata")).unwrap();
+        let moved = dir.path().join("tdata");
+        fs::rename(live.path(), &moved).unwrap();
+        live.keep();
+        assert!(moved.is_dir());
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
-use super::msg::{Msg, Outcome, ReqId};
+use super::msg::{FolderWriteError, Msg, Outcome, ReqId};
 use super::state::SessionRow;
 use crate::secret::SecretString;
 use crate::store::convert::{self, Overrides};
@@ -28,6 +28,11 @@ pub struct SaveTarget {
 pub enum ImportSource {
     Text(SecretString),
     File(PathBuf),
+    /// A tdata folder (or `FOLDER#N`) with the local passcode the user typed.
+    Locked {
+        path: PathBuf,
+        passcode: SecretString,
+    },
 }
 
 #[derive(Debug)]
@@ -152,6 +157,14 @@ pub enum Effect {
         account: Box<Account>,
         format: Format,
     },
+    /// Writes the account as a tdata folder at `dest` (replacing one only when `replace`).
+    ExportTdata {
+        req: ReqId,
+        account: Box<Account>,
+        dest: PathBuf,
+        passcode: SecretString,
+        replace: bool,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -192,6 +205,7 @@ impl Effect {
             Effect::ReadImport { .. } => "ReadImport",
             Effect::SaveImport { .. } => "SaveImport",
             Effect::Export { .. } => "Export",
+            Effect::ExportTdata { .. } => "ExportTdata",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -338,14 +352,7 @@ impl Runner {
             } => self.spawn(req, async move {
                 Outcome::Forked(svc.fork(login, *account).await)
             }),
-            Effect::ReadImport { req, source } => self.blocking(req, move || {
-                Outcome::Parsed(match source {
-                    ImportSource::Text(t) => {
-                        store::parse_string(t.reveal(), "pasted string").map_err(|e| e.to_string())
-                    }
-                    ImportSource::File(p) => store::read_file(&p).map_err(|e| e.to_string()),
-                })
-            }),
+            Effect::ReadImport { req, source } => self.blocking(req, move || read_import(source)),
             Effect::SaveImport {
                 req,
                 session,
@@ -359,6 +366,15 @@ impl Runner {
                 let encoded = convert::prepare(&account.session, format, &Overrides::default())
                     .and_then(|(s, _)| store::encode_string(&s, format));
                 Outcome::Exported(encoded.map(SecretString::new).map_err(|e| e.to_string()))
+            }),
+            Effect::ExportTdata {
+                req,
+                account,
+                dest,
+                passcode,
+                replace,
+            } => self.blocking(req, move || {
+                Outcome::TdataWritten(write_tdata(&account, &dest, &passcode, replace))
             }),
         }
         None
@@ -403,6 +419,39 @@ impl Runner {
                 t.abort();
             }
         }
+    }
+}
+
+/// Reads what the import pane names; a tdata folder's passcode is asked for, never guessed.
+fn read_import(source: ImportSource) -> Outcome {
+    let read = match source {
+        ImportSource::Text(t) => store::parse_string(t.reveal(), "pasted string"),
+        ImportSource::File(p) => store::read_file(&p),
+        ImportSource::Locked { path, passcode } => {
+            store::read_file_with(&path, passcode.reveal().as_bytes())
+        }
+    };
+    match read {
+        Err(store::StoreError::PasscodeNeeded(_)) => Outcome::Locked { wrong: false },
+        Err(store::StoreError::WrongPasscode(_)) => Outcome::Locked { wrong: true },
+        other => Outcome::Parsed(other.map_err(|e| e.to_string())),
+    }
+}
+
+/// The account as a one-account tdata folder, under the folder's writer lock.
+fn write_tdata(
+    account: &Account,
+    dest: &std::path::Path,
+    passcode: &SecretString,
+    replace: bool,
+) -> Result<PathBuf, FolderWriteError> {
+    let other = |e: &dyn std::fmt::Display| FolderWriteError::Other(e.to_string());
+    let _lock = crate::telegram::lock::lock_for_writing(dest).map_err(|e| other(&e))?;
+    let session = std::slice::from_ref(&account.session);
+    match store::tdata::write_folder(dest, session, passcode.reveal().as_bytes(), replace) {
+        Ok(()) => Ok(dest.to_path_buf()),
+        Err(store::StoreError::AlreadyExists(_)) => Err(FolderWriteError::Exists),
+        Err(e) => Err(other(&e)),
     }
 }
 

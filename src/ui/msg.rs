@@ -30,6 +30,23 @@ pub enum Msg {
 
 type R<T> = Result<T, TgError>;
 
+/// Why a tdata folder was not written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FolderWriteError {
+    /// The folder exists and replacing it was not confirmed.
+    Exists,
+    Other(String),
+}
+
+impl std::fmt::Display for FolderWriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FolderWriteError::Exists => f.write_str("the folder exists"),
+            FolderWriteError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
 /// The result of one effect.
 #[derive(Debug)]
 pub enum Outcome {
@@ -51,7 +68,13 @@ pub enum Outcome {
     /// A session written (or kept in memory): its new list row.
     Saved(Result<SessionRow, String>),
     Parsed(Result<Loaded, String>),
+    /// The tdata folder to import has a local passcode: none was given, or a wrong one.
+    Locked {
+        wrong: bool,
+    },
     Exported(Result<SecretString, String>),
+    /// A tdata folder written: where.
+    TdataWritten(Result<std::path::PathBuf, FolderWriteError>),
     Forked(R<LoginStep>),
 }
 
@@ -78,7 +101,10 @@ impl Outcome {
             Outcome::Me(r) => err(r),
             Outcome::Saved(r) => err(r),
             Outcome::Parsed(r) => err(r),
+            Outcome::Locked { wrong: true } => Some("wrong local passcode".into()),
+            Outcome::Locked { wrong: false } => None,
             Outcome::Exported(r) => err(r),
+            Outcome::TdataWritten(r) => err(r),
             Outcome::Forked(r) => err(r),
         }
     }

@@ -49,14 +49,35 @@ pub struct SessionRow {
     /// Who a login just saved here turned out to be (moved into `Known` on save), for formats
     /// that do not store names.
     pub learned: Option<Me>,
+    /// A tdata folder with a local passcode: listed without reading it (import asks for it).
+    pub locked: bool,
     /// Lower-case text the filter searches.
     search: String,
 }
 
+/// What a passcode-locked tdata folder's row says instead of an error.
+pub const PASSCODE_NEEDED: &str = "passcode needed";
+
 impl SessionRow {
     pub fn from_listed(l: Listed) -> SessionRow {
-        let mut row = SessionRow::from_file(&l.name, l.path, l.result.map_err(|e| e.to_string()));
+        let locked = matches!(l.result, Err(crate::store::StoreError::PasscodeNeeded(_)));
+        let result = l.result.map_err(|e| {
+            if locked {
+                format!(
+                    "{PASSCODE_NEEDED}: this Telegram Desktop folder has a local passcode; \
+                     press i and give its path to import it"
+                )
+            } else {
+                e.to_string()
+            }
+        });
+        let mut row = SessionRow::from_file(&l.name, l.path, result);
         row.backend = l.backend;
+        if locked {
+            row.locked = true;
+            row.format = Some(Format::Tdata);
+            row.search = row.search_text();
+        }
         row
     }
 
@@ -82,6 +103,7 @@ impl SessionRow {
             in_use,
             exposed,
             learned: None,
+            locked: false,
             search: String::new(),
         };
         row.search = row.search_text();
@@ -99,6 +121,7 @@ impl SessionRow {
             in_use: false,
             exposed: None,
             learned: None,
+            locked: false,
             search: String::new(),
         };
         row.search = row.search_text();

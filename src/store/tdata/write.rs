@@ -1,10 +1,12 @@
-//! Writing a tdata folder: built complete in a temp folder beside the target, then swapped in
-//! with one rename, so the target's name never shows a half-written folder.
+//! Writing a tdata folder: built complete in a locked temp folder beside the target, then
+//! swapped in with one rename, so the target's name never shows a half-written folder. A writer
+//! killed midway leaves only its (unlocked) temp folder, which the next write or listing of
+//! that folder sweeps (`fsutil::sweep_stale_temps`).
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::stream::Writer;
 use super::{KEY_FILE, LocalKey, MAX_ACCOUNTS, MTP_AUTHORIZATION, file, mtp_authorization};
@@ -40,16 +42,33 @@ pub fn write_folder(
         check_replaceable(dir, replace)?;
     }
     let files = build(sessions, passcode);
-    let temp = TempDir::beside(dir).map_err(|e| StoreError::io(dir, e))?;
+    fsutil::sweep_stale_temps(fsutil::parent_of(dir));
+    let temp = fsutil::TempFolder::new(dir).map_err(|e| StoreError::io(dir, e))?;
     for (name, bytes) in &files {
-        write_new(&temp.path.join(name), bytes).map_err(|e| StoreError::io(dir, e))?;
+        write_new(&temp.path().join(name), bytes).map_err(|e| StoreError::io(dir, e))?;
+        fsutil::crash_point("tdata-file-written");
     }
     for sub in subfolders(&files) {
-        fsutil::sync_dir(&temp.path.join(sub)).map_err(|e| StoreError::io(dir, e))?;
+        fsutil::sync_dir(&temp.path().join(sub)).map_err(|e| StoreError::io(dir, e))?;
     }
-    fsutil::sync_dir(&temp.path).map_err(|e| StoreError::io(dir, e))?;
+    fsutil::sync_dir(temp.path()).map_err(|e| StoreError::io(dir, e))?;
     fsutil::crash_point("before-tdata-swap");
-    temp.swap_into(dir).map_err(|e| StoreError::io(dir, e))
+    swap_into(temp, dir).map_err(|e| StoreError::io(dir, e))
+}
+
+/// Puts the folder at `target` in one step: a plain rename when `target` is absent, an
+/// exchange of the two names when it exists (the old folder, now under the temp name, is
+/// removed when `temp` drops).
+fn swap_into(temp: fsutil::TempFolder, target: &Path) -> std::io::Result<()> {
+    if target.symlink_metadata().is_err() {
+        fs::rename(temp.path(), target)?;
+        temp.keep();
+    } else {
+        fsutil::exchange(temp.path(), target)?;
+        fsutil::crash_point("after-tdata-exchange");
+        drop(temp);
+    }
+    fsutil::sync_dir(fsutil::parent_of(target))
 }
 
 fn check_replaceable(dir: &Path, replace: bool) -> Result<()> {
@@ -131,41 +150,4 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-/// A 0700 folder beside the target; removed with its contents unless swapped in.
-struct TempDir {
-    path: PathBuf,
-    done: bool,
-}
-
-impl TempDir {
-    fn beside(target: &Path) -> std::io::Result<Self> {
-        let temp = fsutil::TempTarget::new(target)?;
-        let path = temp.temp_path().to_path_buf();
-        drop(temp);
-        fs::DirBuilder::new().mode(DIR_MODE).create(&path)?;
-        Ok(Self { path, done: false })
-    }
-
-    /// Puts the folder at `target` in one step: a plain rename when `target` is absent, an
-    /// exchange of the two names when it exists (the old folder is then removed).
-    fn swap_into(mut self, target: &Path) -> std::io::Result<()> {
-        if target.symlink_metadata().is_err() {
-            fs::rename(&self.path, target)?;
-            self.done = true;
-        } else {
-            fsutil::exchange(&self.path, target)?;
-            // `self.path` now names the old folder: dropping self removes it.
-        }
-        fsutil::sync_dir(fsutil::parent_of(target))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = fs::remove_dir_all(&self.path);
-        }
-    }
 }

@@ -1,9 +1,11 @@
 //! Export / reveal: the string is made only after an explicit yes, shown in the pane, and can
-//! be copied with OSC 52 (works over SSH). Closing the pane forgets it.
+//! be copied with OSC 52 (works over SSH). Closing the pane forgets it. The last choice,
+//! a Telegram Desktop tdata folder, continues in its own pane (`export_tdata`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use super::export_tdata::ExportTdataPane;
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
 use crate::secret::SecretString;
 use crate::store::{Format, PyrogramStringLayout};
@@ -19,6 +21,15 @@ const FORMATS: [Format; 3] = [
     Format::TelethonString,
     Format::PyrogramString(PyrogramStringLayout::V2),
 ];
+
+/// The choice after the string formats: a tdata folder.
+const TDATA: usize = FORMATS.len();
+
+fn format_label(i: usize) -> &'static str {
+    FORMATS
+        .get(i)
+        .map_or("tdata folder (Telegram Desktop)", |f| f.family())
+}
 
 pub struct ExportPane {
     id: u64,
@@ -72,12 +83,16 @@ impl Pane for ExportPane {
     fn on_action(&mut self, action: Action, cx: &Cx) -> Vec<Cmd> {
         match action {
             Action::OptionNext | Action::OptionPrev if self.shown.is_none() => {
-                let n = FORMATS.len();
+                let n = FORMATS.len() + 1;
                 self.format = if action == Action::OptionNext {
                     (self.format + 1) % n
                 } else {
                     (self.format + n - 1) % n
                 };
+            }
+            Action::Submit if self.format == TDATA => {
+                let pane = ExportTdataPane::new(self.id, self.account.clone(), self.who.clone());
+                return vec![Cmd::Replace(Box::new(pane))];
             }
             Action::Submit if self.shown.is_none() && !self.reqs.busy() => {
                 self.error = None;
@@ -130,7 +145,7 @@ impl Pane for ExportPane {
             None => {
                 lines.push(modal::choice_line(
                     "Format",
-                    FORMATS[self.format].family(),
+                    format_label(self.format),
                     true,
                     v,
                 ));
@@ -143,7 +158,14 @@ impl Pane for ExportPane {
                     "Anyone who sees it can read and send messages as you.",
                     v,
                 ));
-                keys.push(modal::plain("y / Enter: reveal it    Esc: cancel", v));
+                keys.push(modal::plain(
+                    if self.format == TDATA {
+                        "y / Enter: choose the folder    Esc: cancel"
+                    } else {
+                        "y / Enter: reveal it    Esc: cancel"
+                    },
+                    v,
+                ));
             }
             Some(s) => {
                 lines.push(modal::plain(

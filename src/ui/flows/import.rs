@@ -1,5 +1,8 @@
 //! Import: paste a string session (masked) or give a file path; the detected format and
-//! account are shown before saving under a name and format.
+//! account are shown before saving under a name and format. A Telegram Desktop tdata folder
+//! (or `FOLDER#N`) with a local passcode asks for it, masked, and asks again when it is wrong.
+
+use std::path::PathBuf;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -29,6 +32,12 @@ pub struct ImportPane {
     error: Option<PaneError>,
     /// Sessions already holding the imported key.
     already: Vec<String>,
+    /// The tdata folder being unlocked and its passcode field.
+    locked: Option<(PathBuf, Form)>,
+}
+
+fn passcode_form() -> Form {
+    Form::new(vec![Field::secret("Local passcode")])
 }
 
 fn source_form(from_file: bool) -> Form {
@@ -56,6 +65,7 @@ impl ImportPane {
             reqs: Requests::new(id),
             error: None,
             already: Vec::new(),
+            locked: None,
         }
     }
 }
@@ -73,7 +83,9 @@ impl Pane for ImportPane {
     }
 
     fn step(&self) -> String {
-        if self.loaded.is_some() {
+        if self.locked.is_some() {
+            "import/passcode".into()
+        } else if self.loaded.is_some() {
             "import/review".into()
         } else {
             "import/source".into()
@@ -89,6 +101,27 @@ impl Pane for ImportPane {
     }
 
     fn on_action(&mut self, action: Action, cx: &Cx) -> Vec<Cmd> {
+        if let Some((path, form)) = &self.locked {
+            return match action {
+                Action::Submit if !self.reqs.busy() => {
+                    if form.value(0).is_empty() {
+                        self.error = Some(PaneError::text("type the folder's local passcode"));
+                        return Vec::new();
+                    }
+                    self.error = None;
+                    vec![Cmd::Run(Effect::ReadImport {
+                        req: self.reqs.start(cx.now),
+                        source: ImportSource::Locked {
+                            path: path.clone(),
+                            passcode: form.secret(0),
+                        },
+                    })]
+                }
+                Action::Cancel => vec![Cmd::Close],
+                Action::ForceQuit => vec![Cmd::Quit],
+                _ => Vec::new(),
+            };
+        }
         match action {
             Action::NextField => self.focus = (self.focus + 1) % self.lines(),
             Action::PrevField => self.focus = (self.focus + self.lines() - 1) % self.lines(),
@@ -151,7 +184,9 @@ impl Pane for ImportPane {
     }
 
     fn on_key(&mut self, ev: &KeyEvent) -> Vec<Cmd> {
-        if self.focus == 1 {
+        if let Some((_, form)) = &mut self.locked {
+            form.handle_key(ev);
+        } else if self.focus == 1 {
             if self.loaded.is_some() {
                 self.name.handle_key(ev);
             } else {
@@ -162,7 +197,9 @@ impl Pane for ImportPane {
     }
 
     fn on_paste(&mut self, text: &str) {
-        if self.loaded.is_some() {
+        if let Some((_, form)) = &mut self.locked {
+            form.paste(text);
+        } else if self.loaded.is_some() {
             self.name.paste(text);
         } else {
             self.source.paste(text);
@@ -192,7 +229,22 @@ impl Pane for ImportPane {
                     .unwrap_or(0);
                 self.loaded = Some(loaded);
                 self.source.fields[0].clear();
+                // Dropping the form clears the passcode it held.
+                self.locked = None;
                 self.focus = 1;
+                Vec::new()
+            }
+            Outcome::Locked { wrong } => {
+                match &mut self.locked {
+                    Some((_, form)) => form.fields[0].clear(),
+                    None => {
+                        let path = PathBuf::from(self.source.value(0).trim());
+                        self.locked = Some((path, passcode_form()));
+                    }
+                }
+                self.focus = 1;
+                self.error = wrong
+                    .then(|| PaneError::text("wrong local passcode: type it again (Esc cancels)"));
                 Vec::new()
             }
             Outcome::Parsed(Err(e)) => {
@@ -216,6 +268,24 @@ impl Pane for ImportPane {
         let mut lines = Vec::new();
         let mut cursor;
         match &self.loaded {
+            None if self.locked.is_some() => {
+                let (path, form) = self.locked.as_ref().expect("checked");
+                lines.push(modal::plain(
+                    "This Telegram Desktop folder is locked with a local passcode:",
+                    v,
+                ));
+                lines.push(modal::muted(
+                    crate::ui::text::clean(&path.display().to_string()),
+                    v,
+                ));
+                let (mut fl, c) = modal::form_lines(form, v, lines.len() as u16);
+                cursor = c;
+                lines.append(&mut fl);
+                lines.push(modal::muted(
+                    "The passcode only unlocks the folder to read it; it is not kept.",
+                    v,
+                ));
+            }
             None => {
                 let kind = if self.from_file {
                     "a file path"
@@ -227,7 +297,7 @@ impl Pane for ImportPane {
                 cursor = c;
                 lines.append(&mut fl);
                 lines.push(modal::muted(
-                    "Telethon, Pyrogram or tgsess; the format is detected.",
+                    "Telethon, Pyrogram, tgsess or a tdata folder; detected.",
                     v,
                 ));
             }
@@ -282,7 +352,7 @@ impl Pane for ImportPane {
                 ));
             }
         }
-        if self.focus != 1 {
+        if self.focus != 1 && self.locked.is_none() {
             cursor = None;
         }
         let body_len = lines.len();

@@ -6,6 +6,7 @@ pub mod auths;
 pub mod bot;
 pub mod clone;
 pub mod export;
+pub mod export_tdata;
 pub mod help;
 pub mod import;
 pub mod logout;

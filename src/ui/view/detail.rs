@@ -71,6 +71,10 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
             Role::Warn,
         ));
     }
+    if let Some(err) = row.error.as_ref().filter(|_| row.locked) {
+        out.push(Line::styled(text::clean(err), v.theme.style(Role::Warn)));
+        return out;
+    }
     if let Some(err) = &row.error {
         out.push(Line::styled(
             format!("error: {}", text::clean(err)),

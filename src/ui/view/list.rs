@@ -98,6 +98,7 @@ fn cell_text(st: &AppState, row: &SessionRow, col: Col) -> String {
     let dash = || "-".to_string();
     match col {
         Col::Name => text::clean(&row.name),
+        Col::Account if row.locked => crate::ui::state::PASSCODE_NEEDED.to_string(),
 
         Col::Account => {
             let mut s = st
@@ -117,6 +118,7 @@ fn cell_text(st: &AppState, row: &SessionRow, col: Col) -> String {
         Col::UserId => row.user_id().map(|i| i.to_string()).unwrap_or_else(dash),
         Col::Dc => row.dc().map(|d| d.to_string()).unwrap_or_else(dash),
         Col::Kind => st.kind_label(row).to_string(),
+        Col::Status if row.locked => "locked".to_string(),
         Col::Status => st.status(row).label().to_string(),
     }
 }
@@ -213,6 +215,8 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
             let content = cell_text(st, row, *col);
             let style = if selected {
                 base
+            } else if row.locked && matches!(col, Col::Status | Col::Account) {
+                v.theme.style(Role::Warn)
             } else if *col == Col::Status {
                 v.theme.style(status_role(st.status(row)))
             } else if matches!(col, Col::Backend | Col::Format | Col::Kind) {
