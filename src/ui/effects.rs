@@ -152,6 +152,15 @@ pub enum Effect {
         account: Box<Account>,
         format: Format,
     },
+    /// What the status book says about these rows (fleet::statuses).
+    LoadStatuses {
+        req: ReqId,
+        rows: Vec<super::fleet::statuses::Lookup>,
+    },
+    /// Files what an action found in the status book, so a restart shows it.
+    RecordStatuses {
+        changes: Vec<super::fleet::statuses::Filed>,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -192,6 +201,8 @@ impl Effect {
             Effect::ReadImport { .. } => "ReadImport",
             Effect::SaveImport { .. } => "SaveImport",
             Effect::Export { .. } => "Export",
+            Effect::LoadStatuses { .. } => "LoadStatuses",
+            Effect::RecordStatuses { .. } => "RecordStatuses",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -204,6 +215,8 @@ pub struct Runner {
     dir: SessionDir,
     tx: UnboundedSender<Msg>,
     tasks: HashMap<u64, Vec<AbortHandle>>,
+    /// The status book (`None`: statuses are neither read nor kept, as in most tests).
+    status_file: Option<PathBuf>,
 }
 
 impl Runner {
@@ -217,7 +230,13 @@ impl Runner {
             dir,
             tx,
             tasks: HashMap::new(),
+            status_file: None,
         }
+    }
+
+    /// Reads and keeps statuses in the book at `file` (`store::status::default_path()`).
+    pub fn remember_statuses_in(&mut self, file: Option<PathBuf>) {
+        self.status_file = file;
     }
 
     /// Starts `effect`. Terminal-level effects (clipboard, quit) are handed back to the caller.
@@ -235,6 +254,19 @@ impl Runner {
             }
             Effect::LoadSessions { req } => {
                 self.blocking(req, move || Outcome::Listed(list_rows(&dir)))
+            }
+            Effect::LoadStatuses { req, rows } => {
+                let file = self.status_file.clone()?;
+                self.blocking(req, move || {
+                    Outcome::Statuses(super::fleet::statuses::look_up(&file, &rows))
+                })
+            }
+            Effect::RecordStatuses { changes } => {
+                let file = self.status_file.clone()?;
+                let req = ReqId { pane: 0, seq: 0 };
+                self.blocking(req, move || {
+                    Outcome::Recorded(super::fleet::statuses::record(&file, changes))
+                })
             }
             Effect::SendCode { req, login, phone } => self.spawn(req, async move {
                 Outcome::SentCode(svc.send_code(login, phone).await)

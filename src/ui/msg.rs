@@ -53,6 +53,10 @@ pub enum Outcome {
     Parsed(Result<Loaded, String>),
     Exported(Result<SecretString, String>),
     Forked(R<LoginStep>),
+    /// The status book's findings: (row key, key id, finding).
+    Statuses(Vec<(String, String, crate::store::status::Finding)>),
+    /// Findings were filed in the status book (or why not).
+    Recorded(Result<(), String>),
 }
 
 impl Outcome {
@@ -80,6 +84,8 @@ impl Outcome {
             Outcome::Parsed(r) => err(r),
             Outcome::Exported(r) => err(r),
             Outcome::Forked(r) => err(r),
+            Outcome::Statuses(_) => None,
+            Outcome::Recorded(r) => err(r),
         }
     }
 }

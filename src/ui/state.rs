@@ -233,6 +233,8 @@ pub struct Known {
     pub me: Option<Me>,
     pub password: Option<PasswordInfo>,
     pub authorizations: Option<Vec<Device>>,
+    /// What the last check (or action) found, as filed in the status book.
+    pub finding: Option<crate::store::status::Finding>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -375,6 +377,8 @@ pub struct AppState {
     /// A reload of the folder is in flight (its seq): answers of older loads are stale.
     pub reloading: Option<u64>,
     pub quit: bool,
+    /// Statuses, marks, the check of many rows and bulk actions (`ui::fleet`).
+    pub fleet: super::fleet::Fleet,
     next_pane: u64,
     pub(crate) app_seq: u64,
     /// App-level requests in flight: seq -> row key (for account checks).
@@ -408,6 +412,7 @@ impl AppState {
             loading: true,
             reloading: None,
             quit: false,
+            fleet: super::fleet::Fleet::default(),
             next_pane: 1,
             app_seq: 0,
             app_requests: HashMap::new(),
