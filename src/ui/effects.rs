@@ -161,6 +161,12 @@ pub enum Effect {
     RecordStatuses {
         changes: Vec<super::fleet::statuses::Filed>,
     },
+    /// Checks many rows at once (paced); each row's progress comes back as it goes, then the
+    /// whole result. Closing `req.pane` (the run's id) stops it.
+    CheckMany {
+        req: ReqId,
+        targets: Vec<crate::telegram::check::CheckTarget>,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -203,6 +209,7 @@ impl Effect {
             Effect::Export { .. } => "Export",
             Effect::LoadStatuses { .. } => "LoadStatuses",
             Effect::RecordStatuses { .. } => "RecordStatuses",
+            Effect::CheckMany { .. } => "CheckMany",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -254,6 +261,28 @@ impl Runner {
             }
             Effect::LoadSessions { req } => {
                 self.blocking(req, move || Outcome::Listed(list_rows(&dir)))
+            }
+            Effect::CheckMany { req, targets } => {
+                let tx = self.tx.clone();
+                let handle = tokio::spawn(async move {
+                    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
+                    let run = svc.check_many(targets, events);
+                    tokio::pin!(run);
+                    let send = |o| {
+                        let _ = tx.send(Msg::Done(req, o));
+                    };
+                    let results = loop {
+                        tokio::select! {
+                            results = &mut run => break results,
+                            Some(ev) = heard.recv() => send(Outcome::Checked(ev)),
+                        }
+                    };
+                    while let Ok(ev) = heard.try_recv() {
+                        send(Outcome::Checked(ev));
+                    }
+                    send(Outcome::CheckFinished(results));
+                });
+                self.track(req.pane, handle.abort_handle());
             }
             Effect::LoadStatuses { req, rows } => {
                 let file = self.status_file.clone()?;

@@ -55,6 +55,10 @@ pub enum Outcome {
     Forked(R<LoginStep>),
     /// The status book's findings: (row key, key id, finding).
     Statuses(Vec<(String, String, crate::store::status::Finding)>),
+    /// A row of a running check: a flood wait, or its result.
+    Checked(crate::telegram::check::CheckEvent),
+    /// The check ended: every row's result, in the targets' order.
+    CheckFinished(Vec<crate::telegram::check::CheckResult>),
     /// Findings were filed in the status book (or why not).
     Recorded(Result<(), String>),
 }
@@ -84,7 +88,7 @@ impl Outcome {
             Outcome::Parsed(r) => err(r),
             Outcome::Exported(r) => err(r),
             Outcome::Forked(r) => err(r),
-            Outcome::Statuses(_) => None,
+            Outcome::Statuses(_) | Outcome::Checked(_) | Outcome::CheckFinished(_) => None,
             Outcome::Recorded(r) => err(r),
         }
     }

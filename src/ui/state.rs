@@ -605,7 +605,7 @@ impl AppState {
 
     /// True while something on screen counts down or spins (arms the timer).
     pub fn animating(&self) -> bool {
-        self.modals.iter().any(|m| m.animating())
+        self.modals.iter().any(|m| m.animating()) || self.fleet.animating()
     }
 
     /// True while any pane waits for an answer.

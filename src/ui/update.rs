@@ -241,6 +241,14 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
             );
         }
         Action::ForceQuit => return quit(st),
+        Action::Mark => fleet::marks::toggle(st),
+        Action::MarkAll => fleet::marks::mark_all(st),
+        Action::ClearMarks => fleet::marks::clear(st),
+        Action::CheckAll => {
+            let rows = st.view.clone();
+            return fleet::check_all::start(st, rows);
+        }
+        Action::StopRun => return fleet::check_all::stop(st),
         _ => {}
     }
     Vec::new()
@@ -334,6 +342,9 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
             _ => {}
         }
         return Vec::new();
+    }
+    if st.fleet.owns(req.pane) {
+        return fleet::check_all::on_outcome(st, outcome);
     }
     // A result for a closed pane is dropped.
     let cx = Cx {
