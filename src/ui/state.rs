@@ -256,6 +256,8 @@ pub struct Known {
     pub me: Option<Me>,
     pub password: Option<PasswordInfo>,
     pub authorizations: Option<Vec<Device>>,
+    /// What the last check (or action) found, as filed in the status book.
+    pub finding: Option<crate::store::status::Finding>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -398,6 +400,8 @@ pub struct AppState {
     /// A reload of the folder is in flight (its seq): answers of older loads are stale.
     pub reloading: Option<u64>,
     pub quit: bool,
+    /// Statuses, marks, the check of many rows and bulk actions (`ui::fleet`).
+    pub fleet: super::fleet::Fleet,
     next_pane: u64,
     pub(crate) app_seq: u64,
     /// App-level requests in flight: seq -> row key (for account checks).
@@ -431,6 +435,7 @@ impl AppState {
             loading: true,
             reloading: None,
             quit: false,
+            fleet: super::fleet::Fleet::default(),
             next_pane: 1,
             app_seq: 0,
             app_requests: HashMap::new(),
@@ -623,7 +628,7 @@ impl AppState {
 
     /// True while something on screen counts down or spins (arms the timer).
     pub fn animating(&self) -> bool {
-        self.modals.iter().any(|m| m.animating())
+        self.modals.iter().any(|m| m.animating()) || self.fleet.animating()
     }
 
     /// True while any pane waits for an answer.
