@@ -9,23 +9,11 @@ use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 
-/// `TGSESS_STATE_DIR`, else the platform state folder (`~/.local/state/tgsess`).
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TGSESS_STATE_DIR").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "tgsess")?;
-    Some(
-        dirs.state_dir()
-            .unwrap_or_else(|| dirs.data_local_dir())
-            .to_path_buf(),
-    )
-}
 
 /// Starts file logging at `level` (default `info`). Returns the log file's path, or `None`
 /// when no state folder is available (then nothing is logged).
 pub fn init(level: Option<&str>) -> Option<PathBuf> {
-    let dir = state_dir()?;
+    let dir = crate::fsutil::state_dir()?;
     crate::fsutil::ensure_private_dir(&dir).ok()?;
     let path = dir.join("tgsess.log");
     let file = OpenOptions::new()

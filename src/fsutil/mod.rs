@@ -13,7 +13,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
 pub use crash::crash_point;
-pub use private_dir::{ENV_RUNTIME_DIR, checked_private_dir, runtime_dir};
+pub use private_dir::{ENV_RUNTIME_DIR, checked_private_dir, runtime_dir, state_dir};
 pub use read::{MAX_SESSION_BYTES, open_regular, read_capped};
 pub use temp::{TempFolder, TempTarget, is_temp_name, sweep_stale_temps};
 

@@ -38,13 +38,22 @@ pub fn runtime_dir() -> io::Result<PathBuf> {
 }
 
 fn state_fallback() -> PathBuf {
-    directories::ProjectDirs::from("", "", "tgsess")
-        .map(|d| {
-            d.state_dir()
-                .unwrap_or_else(|| d.data_local_dir())
-                .join("runtime")
-        })
+    state_dir()
+        .map(|d| d.join("runtime"))
         .unwrap_or_else(|| PathBuf::from(".tgsess-runtime"))
+}
+
+/// `TGSESS_STATE_DIR`, else the platform state folder (`~/.local/state/tgsess`).
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("TGSESS_STATE_DIR").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "tgsess")?;
+    Some(
+        dirs.state_dir()
+            .unwrap_or_else(|| dirs.data_local_dir())
+            .to_path_buf(),
+    )
 }
 
 fn current_uid() -> u32 {

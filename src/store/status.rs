@@ -18,22 +18,10 @@ const VERSION: u32 = 1;
 /// Oldest findings are dropped beyond this many (a folder of a few thousand sessions fits).
 const MAX_ENTRIES: usize = 20_000;
 
-/// `TGSESS_STATE_DIR`, else the platform state folder (`~/.local/state/tgsess`).
-pub fn state_dir() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TGSESS_STATE_DIR").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "tgsess")?;
-    Some(
-        dirs.state_dir()
-            .unwrap_or_else(|| dirs.data_local_dir())
-            .to_path_buf(),
-    )
-}
 
 /// Where the statuses live by default (`<state folder>/statuses.json`).
 pub fn default_path() -> Option<PathBuf> {
-    state_dir().map(|d| d.join(STATUS_FILE))
+    fsutil::state_dir().map(|d| d.join(STATUS_FILE))
 }
 
 /// What a check says about a session.

@@ -37,7 +37,7 @@ pub fn config_dir() -> Option<PathBuf> {
 }
 
 /// The log file's folder; it lives below the UI, where the CLI finds it too.
-pub use crate::logging::state_dir;
+pub use crate::fsutil::state_dir;
 
 pub fn parse(text: &str) -> Result<UiConfig, String> {
     toml::from_str(text).map_err(|e| e.message().to_string())
