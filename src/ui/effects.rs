@@ -167,6 +167,12 @@ pub enum Effect {
         req: ReqId,
         targets: Vec<crate::telegram::check::CheckTarget>,
     },
+    /// One action on many accounts, paced (`telegram::bulk`); closing `req.pane` stops it.
+    Bulk {
+        req: ReqId,
+        op: super::fleet::bulk::BulkOp,
+        items: Vec<crate::telegram::bulk::BulkItem<Account>>,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -210,6 +216,7 @@ impl Effect {
             Effect::LoadStatuses { .. } => "LoadStatuses",
             Effect::RecordStatuses { .. } => "RecordStatuses",
             Effect::CheckMany { .. } => "CheckMany",
+            Effect::Bulk { .. } => "Bulk",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -281,6 +288,34 @@ impl Runner {
                         send(Outcome::Checked(ev));
                     }
                     send(Outcome::CheckFinished(results));
+                });
+                self.track(req.pane, handle.abort_handle());
+            }
+            Effect::Bulk { req, op, items } => {
+                use super::fleet::bulk::BulkOp;
+                use crate::telegram::bulk::{BulkOptions, paced};
+                let tx = self.tx.clone();
+                let handle = tokio::spawn(async move {
+                    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
+                    let act = move |account: Account| match op {
+                        BulkOp::TerminateOthers => svc.terminate(account, None),
+                        _ => svc.log_out(account),
+                    };
+                    let run = paced(items, BulkOptions::default(), act, events);
+                    tokio::pin!(run);
+                    let send = |o| {
+                        let _ = tx.send(Msg::Done(req, o));
+                    };
+                    loop {
+                        tokio::select! {
+                            () = &mut run => break,
+                            Some(ev) = heard.recv() => send(Outcome::Bulk(ev)),
+                        }
+                    }
+                    while let Ok(ev) = heard.try_recv() {
+                        send(Outcome::Bulk(ev));
+                    }
+                    send(Outcome::BulkFinished);
                 });
                 self.track(req.pane, handle.abort_handle());
             }

@@ -59,6 +59,9 @@ pub enum Outcome {
     Checked(crate::telegram::check::CheckEvent),
     /// The check ended: every row's result, in the targets' order.
     CheckFinished(Vec<crate::telegram::check::CheckResult>),
+    /// A row of a running bulk action: a flood wait, or its result.
+    Bulk(crate::telegram::bulk::BulkEvent),
+    BulkFinished,
     /// Findings were filed in the status book (or why not).
     Recorded(Result<(), String>),
 }
@@ -88,7 +91,12 @@ impl Outcome {
             Outcome::Parsed(r) => err(r),
             Outcome::Exported(r) => err(r),
             Outcome::Forked(r) => err(r),
-            Outcome::Statuses(_) | Outcome::Checked(_) | Outcome::CheckFinished(_) => None,
+            Outcome::Statuses(_)
+            | Outcome::Checked(_)
+            | Outcome::CheckFinished(_)
+            | Outcome::BulkFinished => None,
+            Outcome::Bulk(crate::telegram::bulk::BulkEvent::Finished { result, .. }) => err(result),
+            Outcome::Bulk(_) => None,
             Outcome::Recorded(r) => err(r),
         }
     }

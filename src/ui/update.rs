@@ -16,6 +16,11 @@ pub fn init(st: &mut AppState) -> Vec<Effect> {
     vec![load(st)]
 }
 
+/// Reads the folder again (the newest reload wins).
+pub(crate) fn reload(st: &mut AppState) -> Effect {
+    load(st)
+}
+
 fn load(st: &mut AppState) -> Effect {
     st.app_seq += 1;
     st.reloading = Some(st.app_seq);
@@ -249,6 +254,15 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
             return fleet::check_all::start(st, rows);
         }
         Action::StopRun => return fleet::check_all::stop(st),
+        Action::Bulk => {
+            let Some(pane) = fleet::marks::bulk_pane(st) else {
+                st.notice = Some(Notice::info(
+                    "mark rows first: Space marks one, * all shown",
+                ));
+                return Vec::new();
+            };
+            return push(st, Box::new(pane), Vec::new());
+        }
         _ => {}
     }
     Vec::new()
@@ -393,6 +407,7 @@ fn apply(st: &mut AppState, id: u64, cmds: Vec<Cmd>) -> Vec<Effect> {
                     fx.extend(fleet::statuses::spread(st, &key, status));
                 }
             }
+            Cmd::Bulk(op, keys) => fx.extend(fleet::bulk::start(st, op, keys)),
             Cmd::Terminated(key, device) => {
                 fx.extend(fleet::statuses::terminated(st, &key, device.as_ref()));
             }

@@ -1,0 +1,215 @@
+//! Bulk actions on the marked rows (`b`): check, log out, terminate other authorizations. The
+//! network ones run through `telegram::bulk::paced` (bounded, a flood wait pauses only its
+//! account); each row shows its progress, then its result.
+
+use std::collections::BTreeMap;
+
+use super::{RowProgress, Run, statuses};
+use crate::telegram::Account;
+use crate::telegram::bulk::{BulkEvent, BulkItem};
+use crate::ui::effects::Effect;
+use crate::ui::flows;
+use crate::ui::msg::{Outcome, ReqId};
+use crate::ui::state::{AppState, Notice, SessionRow, Status};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkOp {
+    Check,
+    LogOut,
+    TerminateOthers,
+}
+
+impl BulkOp {
+    pub const ALL: [BulkOp; 3] = [BulkOp::Check, BulkOp::LogOut, BulkOp::TerminateOthers];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BulkOp::Check => "check them",
+            BulkOp::LogOut => "log out",
+            BulkOp::TerminateOthers => "terminate other authorizations",
+        }
+    }
+
+    fn done_word(self) -> &'static str {
+        match self {
+            BulkOp::Check => "checked",
+            BulkOp::LogOut => "logged out",
+            BulkOp::TerminateOthers => "done",
+        }
+    }
+}
+
+/// Rows acted on once: a logout once per key (files sharing it are one authorization), a
+/// terminate once per account.
+fn groups(st: &AppState, op: BulkOp, rows: &[usize]) -> Vec<Vec<usize>> {
+    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for &i in rows {
+        let r = &st.rows[i];
+        let id = match op {
+            BulkOp::TerminateOthers => r
+                .user_id()
+                .map(|u| format!("user {u}"))
+                .or_else(|| r.key_id().map(hex::encode)),
+            _ => r.key_id().map(hex::encode),
+        };
+        by.entry(id.unwrap_or_else(|| r.key())).or_default().push(i);
+    }
+    by.into_values().collect()
+}
+
+/// Starts `op` on the rows with these keys.
+pub fn start(st: &mut AppState, op: BulkOp, keys: Vec<String>) -> Vec<Effect> {
+    let rows: Vec<usize> = st
+        .view
+        .iter()
+        .copied()
+        .filter(|i| keys.contains(&st.rows[*i].key()))
+        .collect();
+    if op == BulkOp::Check {
+        return super::check_all::start(st, rows);
+    }
+    if let Some(run) = &st.fleet.run {
+        st.notice = Some(Notice::warn(format!(
+            "{} already running (Esc stops it)",
+            run.what
+        )));
+        return Vec::new();
+    }
+    let mut items = Vec::new();
+    let mut members = Vec::new();
+    for group in groups(st, op, &rows) {
+        let accounts: Vec<(String, Account)> = group
+            .iter()
+            .filter_map(|i| {
+                let r: &SessionRow = &st.rows[*i];
+                Some((r.key(), r.as_account().filter(|a| a.session.has_key())?))
+            })
+            .collect();
+        let Some((_, account)) = accounts.first().cloned() else {
+            continue;
+        };
+        items.push(BulkItem {
+            index: items.len(),
+            dc: account.session.dc_id,
+            target: account,
+        });
+        members.push(accounts.into_iter().map(|(k, _)| k).collect::<Vec<_>>());
+    }
+    if items.is_empty() {
+        st.notice = Some(Notice::warn("none of the marked rows has a key to act on"));
+        return Vec::new();
+    }
+    let id = st.next_pane_id();
+    st.fleet.waited.clear();
+    st.fleet.progress.clear();
+    for k in members.iter().flatten() {
+        st.fleet.results.remove(k);
+        st.fleet.progress.insert(k.clone(), RowProgress::Queued);
+    }
+    st.fleet.run = Some(Run {
+        id,
+        what: op.done_word(),
+        rows: members.iter().map(|m| m[0].clone()).collect(),
+        members,
+        done: 0,
+        unfiled: Vec::new(),
+        op: Some(op),
+    });
+    vec![Effect::Bulk {
+        req: ReqId { pane: id, seq: 1 },
+        op,
+        items,
+    }]
+}
+
+pub fn on_outcome(st: &mut AppState, outcome: Outcome) -> Vec<Effect> {
+    let Some(op) = st.fleet.run.as_ref().and_then(|r| r.op) else {
+        return Vec::new();
+    };
+    match outcome {
+        Outcome::Bulk(BulkEvent::FloodWait { index, seconds }) => {
+            let until_ms = st.now + u64::from(seconds) * 1000;
+            for k in members(st, index) {
+                st.fleet.waited.insert(k.clone());
+                st.fleet
+                    .progress
+                    .insert(k, RowProgress::Waiting { until_ms });
+            }
+            Vec::new()
+        }
+        Outcome::Bulk(BulkEvent::Finished { index, result }) => {
+            let keys = members(st, index);
+            if let Some(run) = &mut st.fleet.run {
+                run.done += 1;
+            }
+            for k in &keys {
+                st.fleet.progress.remove(k);
+            }
+            let Some(first) = keys.first().cloned() else {
+                return Vec::new();
+            };
+            match result {
+                Ok(()) => {
+                    let text = match op {
+                        BulkOp::LogOut => "logged out",
+                        _ => "other authorizations terminated",
+                    };
+                    for k in &keys {
+                        st.fleet.results.insert(k.clone(), text.into());
+                    }
+                    match op {
+                        BulkOp::LogOut => statuses::spread(st, &first, Status::LoggedOut),
+                        _ => statuses::terminated(st, &first, None),
+                    }
+                }
+                Err(e) if flows::is_logged_out(&e) => {
+                    for k in &keys {
+                        st.fleet
+                            .results
+                            .insert(k.clone(), "was logged out already".into());
+                    }
+                    statuses::spread(st, &first, Status::LoggedOut)
+                }
+                Err(e) => {
+                    let why = format!("failed: {}", flows::advice(&e));
+                    for k in &keys {
+                        st.fleet.results.insert(k.clone(), why.clone());
+                        st.fleet.progress.insert(k.clone(), RowProgress::Failed);
+                    }
+                    Vec::new()
+                }
+            }
+        }
+        Outcome::BulkFinished => {
+            let run = st.fleet.run.take();
+            let (done, total) = run.as_ref().map_or((0, 0), |r| (r.done, r.rows.len()));
+            let failed = st
+                .fleet
+                .progress
+                .values()
+                .filter(|p| **p == RowProgress::Failed)
+                .count();
+            st.fleet.progress.retain(|_, p| *p == RowProgress::Failed);
+            st.notice = Some(if failed == 0 {
+                Notice::ok(format!("{}: {done} of {total}", op.label()))
+            } else {
+                Notice::warn(format!(
+                    "{}: {done} of {total}, {failed} failed (the details say why)",
+                    op.label()
+                ))
+            });
+            st.rebuild_view();
+            // Logging out forgets the key in each file: show what is stored now.
+            vec![crate::ui::update::reload(st)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn members(st: &AppState, index: usize) -> Vec<String> {
+    st.fleet
+        .run
+        .as_ref()
+        .and_then(|r| r.members.get(index).cloned())
+        .unwrap_or_default()
+}
