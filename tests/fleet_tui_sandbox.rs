@@ -224,3 +224,32 @@ async fn bulk_terminate_others_with_a_flood_wait_on_one_row() {
         assert!(!alive(&w, name).await, "{name} was terminated");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_devices_pane_names_the_accounts_other_local_sessions() {
+    let mut w = world().await;
+    let carol = w.fleet.add_user("9996621003", "Carol", None);
+    w.fleet.logged_in(carol, "carol-0", Format::TgsessSqlite);
+    w.fleet.logged_in(carol, "carol-1", Format::TgsessSqlite);
+    let stranger = w.fleet.logged_in(carol, "stranger", Format::TgsessSqlite);
+    let mut h = harness(&w);
+    // A device not known here: the third key, whose file is gone from the TUI's folder.
+    std::fs::remove_file(h.dir.path().join(stranger.file_name().unwrap())).unwrap();
+    let rows = tgsess::ui::effects::list_rows(&SessionDir::new(h.dir.path())).unwrap();
+    h.st.set_rows(rows, None);
+    // The check learns each session's own authorization.
+    h.press(ch('C'));
+    h.until("the check", |st| st.fleet.run.is_none()).await;
+    assert_eq!(status(&h, "carol-1"), Status::Authorized);
+    assert_eq!(h.st.selected_row().unwrap().name, "carol-0");
+    h.press(ch('a'));
+    h.step("auths/list").await;
+    let screen = h.screen(100, 30);
+    assert!(screen.contains("(this session)"), "{screen}");
+    assert!(screen.contains("(local: carol-1)"), "{screen}");
+    assert_eq!(
+        screen.matches("(local:").count(),
+        1,
+        "the stranger's device is not named: {screen}"
+    );
+}

@@ -297,8 +297,10 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
         Action::TwoFa => flows::two_fa::TwoFaPane::open(id, &row, now)
             .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c)),
-        Action::Authorizations => flows::auths::AuthsPane::open(id, &row, now)
-            .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c)),
+        Action::Authorizations => {
+            flows::auths::AuthsPane::open(id, &row, now, fleet::statuses::local_marks(st, &row))
+                .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c))
+        }
         _ => None,
     };
     match opened {

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod check_all;
 pub mod marks;
 pub mod statuses;
+pub mod triage;
 
 use std::collections::{HashMap, HashSet};
 
