@@ -106,3 +106,43 @@ async fn a_check_of_the_filtered_rows_finds_each_and_says_how_many() {
     let bob = h.st.rows.iter().find(|r| r.name == "bob").unwrap();
     assert_eq!(h.st.status(bob), Status::Unknown, "not shown, not checked");
 }
+
+#[tokio::test]
+async fn marked_files_move_to_the_trash_after_a_confirmation() {
+    let mut h = Harness::on_disk();
+    h.press(ch(' ')); // alice
+    h.press(ch(' ')); // bob
+    h.press(ch('b'));
+    for _ in 0..3 {
+        h.press(key(KeyCode::Down));
+    }
+    h.enter();
+    assert_eq!(h.top().as_deref(), Some("bulk/confirm"));
+    let screen = h.screen(80, 24);
+    assert!(screen.contains("Move these 2 session files"), "{screen}");
+    assert!(
+        screen.contains("'alice'") && screen.contains("'bob'"),
+        "{screen}"
+    );
+    h.press(ch('n'));
+    assert_eq!(h.top().as_deref(), Some("bulk/menu"), "n goes back");
+    h.enter();
+    h.press(ch('y'));
+    h.until("the files to move", |st| {
+        st.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("moved 2"))
+    })
+    .await;
+    h.until("the reload", |st| st.reloading.is_none()).await;
+    let names: Vec<&str> = h.st.rows.iter().map(|r| r.name.as_str()).collect();
+    assert!(
+        !names.contains(&"alice") && !names.contains(&"bob"),
+        "{names:?}"
+    );
+    let trashed = std::fs::read_dir(h.dir.path().join(".trash"))
+        .unwrap()
+        .count();
+    assert_eq!(trashed, 2, "moved, not deleted");
+    assert!(h.st.fleet.marks.is_empty());
+}

@@ -173,6 +173,11 @@ pub enum Effect {
         op: super::fleet::bulk::BulkOp,
         items: Vec<crate::telegram::bulk::BulkItem<Account>>,
     },
+    /// Moves session files to the folder's trash, each under its lock: (row key, name, path).
+    TrashMany {
+        req: ReqId,
+        files: Vec<(String, String, PathBuf)>,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -217,6 +222,7 @@ impl Effect {
             Effect::RecordStatuses { .. } => "RecordStatuses",
             Effect::CheckMany { .. } => "CheckMany",
             Effect::Bulk { .. } => "Bulk",
+            Effect::TrashMany { .. } => "TrashMany",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -319,6 +325,18 @@ impl Runner {
                 });
                 self.track(req.pane, handle.abort_handle());
             }
+            Effect::TrashMany { req, files } => self.blocking(req, move || {
+                let moved = files
+                    .into_iter()
+                    .map(|(key, name, path)| {
+                        let moved = crate::telegram::lock::lock_for_writing(&path)
+                            .map_err(|e| e.to_string())
+                            .and_then(|_lock| dir.trash(&name).map_err(|e| e.to_string()));
+                        (key, moved)
+                    })
+                    .collect();
+                Outcome::Trashed(moved)
+            }),
             Effect::LoadStatuses { req, rows } => {
                 let file = self.status_file.clone()?;
                 self.blocking(req, move || {

@@ -62,6 +62,8 @@ pub enum Outcome {
     /// A row of a running bulk action: a flood wait, or its result.
     Bulk(crate::telegram::bulk::BulkEvent),
     BulkFinished,
+    /// Files moved to the trash: (row key, where it went or why not).
+    Trashed(Vec<(String, Result<std::path::PathBuf, String>)>),
     /// Findings were filed in the status book (or why not).
     Recorded(Result<(), String>),
 }
@@ -94,7 +96,8 @@ impl Outcome {
             Outcome::Statuses(_)
             | Outcome::Checked(_)
             | Outcome::CheckFinished(_)
-            | Outcome::BulkFinished => None,
+            | Outcome::BulkFinished
+            | Outcome::Trashed(_) => None,
             Outcome::Bulk(crate::telegram::bulk::BulkEvent::Finished { result, .. }) => err(result),
             Outcome::Bulk(_) => None,
             Outcome::Recorded(r) => err(r),

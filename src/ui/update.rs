@@ -320,6 +320,7 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
                 return fleet::statuses::load_effect(st).into_iter().collect();
             }
             Outcome::Statuses(found) => fleet::statuses::on_loaded(st, found),
+            Outcome::Trashed(moved) => return fleet::bulk::on_trashed(st, moved),
             Outcome::Recorded(Err(e)) => {
                 st.notice = Some(Notice::warn(format!(
                     "the statuses could not be saved: {e}"

@@ -17,16 +17,24 @@ pub enum BulkOp {
     Check,
     LogOut,
     TerminateOthers,
+    /// Local: each file moves to the folder's `.trash/` (under its lock), nothing is deleted.
+    Trash,
 }
 
 impl BulkOp {
-    pub const ALL: [BulkOp; 3] = [BulkOp::Check, BulkOp::LogOut, BulkOp::TerminateOthers];
+    pub const ALL: [BulkOp; 4] = [
+        BulkOp::Check,
+        BulkOp::LogOut,
+        BulkOp::TerminateOthers,
+        BulkOp::Trash,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             BulkOp::Check => "check them",
             BulkOp::LogOut => "log out",
             BulkOp::TerminateOthers => "terminate other authorizations",
+            BulkOp::Trash => "move to trash",
         }
     }
 
@@ -34,7 +42,7 @@ impl BulkOp {
         match self {
             BulkOp::Check => "checked",
             BulkOp::LogOut => "logged out",
-            BulkOp::TerminateOthers => "done",
+            BulkOp::TerminateOthers | BulkOp::Trash => "done",
         }
     }
 }
@@ -67,6 +75,27 @@ pub fn start(st: &mut AppState, op: BulkOp, keys: Vec<String>) -> Vec<Effect> {
         .collect();
     if op == BulkOp::Check {
         return super::check_all::start(st, rows);
+    }
+    if op == BulkOp::Trash {
+        let files: Vec<(String, String, std::path::PathBuf)> = rows
+            .iter()
+            .filter_map(|i| {
+                let r = &st.rows[*i];
+                Some((r.key(), r.name.clone(), r.path.clone()?))
+            })
+            .collect();
+        if files.is_empty() {
+            st.notice = Some(Notice::warn("none of the marked rows is a file"));
+            return Vec::new();
+        }
+        st.app_seq += 1;
+        return vec![Effect::TrashMany {
+            req: ReqId {
+                pane: 0,
+                seq: st.app_seq,
+            },
+            files,
+        }];
     }
     if let Some(run) = &st.fleet.run {
         st.notice = Some(Notice::warn(format!(
@@ -212,4 +241,36 @@ fn members(st: &AppState, index: usize) -> Vec<String> {
         .as_ref()
         .and_then(|r| r.members.get(index).cloned())
         .unwrap_or_default()
+}
+
+/// The files moved to the trash (or why not): results per row, then the list is read again.
+pub fn on_trashed(
+    st: &mut AppState,
+    moved: Vec<(String, Result<std::path::PathBuf, String>)>,
+) -> Vec<Effect> {
+    let total = moved.len();
+    let mut failed = 0;
+    for (key, result) in moved {
+        st.fleet.marks.remove(&key);
+        match result {
+            Ok(_) => {
+                st.fleet.results.insert(key, "moved to the trash".into());
+            }
+            Err(e) => {
+                failed += 1;
+                st.fleet.results.insert(key, format!("failed: {e}"));
+            }
+        }
+    }
+    st.notice = Some(if failed == 0 {
+        Notice::ok(format!(
+            "moved {total} to the folder's .trash/ (nothing deleted)"
+        ))
+    } else {
+        Notice::warn(format!(
+            "moved {} of {total} to .trash/; {failed} failed (the details say why)",
+            total - failed
+        ))
+    });
+    vec![crate::ui::update::reload(st)]
 }

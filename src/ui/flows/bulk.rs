@@ -122,13 +122,21 @@ impl Pane for BulkPane {
             Some(op) => {
                 let question = match op {
                     BulkOp::LogOut => format!("Log out these {n} sessions?"),
+                    BulkOp::Trash => format!(
+                        "Move these {n} session files to the folder's .trash/? (Nothing is \
+                         deleted; Telegram is not told.)"
+                    ),
                     _ => format!("Terminate every other authorization of these {n} accounts?"),
                 };
                 lines.push(modal::plain(question, v));
                 for r in &self.rows {
                     lines.push(modal::plain(format!("  {}", text::clean(&r.who)), v));
                 }
-                for r in self.rows.iter().filter(|r| !r.sharers.is_empty()) {
+                for r in self
+                    .rows
+                    .iter()
+                    .filter(|r| !r.sharers.is_empty() && op == BulkOp::LogOut)
+                {
                     let names: Vec<String> = r
                         .sharers
                         .iter()
