@@ -71,3 +71,17 @@ async fn rows_during_a_check() {
     ));
     snap(&h, "fleet_checking");
 }
+
+#[tokio::test]
+async fn bulk_export_form() {
+    let mut h = marked();
+    h.press(ch('b'));
+    for _ in 0..3 {
+        h.press(key(KeyCode::Down));
+    }
+    h.enter();
+    assert_eq!(h.top().as_deref(), Some("bulk/export"));
+    h.press(key(KeyCode::Tab));
+    h.type_str("/home/demo/exported");
+    snap(&h, "fleet_bulk_export");
+}

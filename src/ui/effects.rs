@@ -178,6 +178,13 @@ pub enum Effect {
         req: ReqId,
         files: Vec<(String, String, PathBuf)>,
     },
+    /// Writes converted copies of sessions into a folder: (row key, name, session).
+    ExportMany {
+        req: ReqId,
+        files: Vec<(String, String, Session)>,
+        format: Format,
+        folder: PathBuf,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -223,6 +230,7 @@ impl Effect {
             Effect::CheckMany { .. } => "CheckMany",
             Effect::Bulk { .. } => "Bulk",
             Effect::TrashMany { .. } => "TrashMany",
+            Effect::ExportMany { .. } => "ExportMany",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -325,6 +333,14 @@ impl Runner {
                 });
                 self.track(req.pane, handle.abort_handle());
             }
+            Effect::ExportMany {
+                req,
+                files,
+                format,
+                folder,
+            } => self.blocking(req, move || {
+                Outcome::ExportedMany(super::fleet::bulk::write_exports(files, format, &folder))
+            }),
             Effect::TrashMany { req, files } => self.blocking(req, move || {
                 let moved = files
                     .into_iter()

@@ -64,6 +64,8 @@ pub enum Outcome {
     BulkFinished,
     /// Files moved to the trash: (row key, where it went or why not).
     Trashed(Vec<(String, Result<std::path::PathBuf, String>)>),
+    /// Sessions exported into a folder: (row key, the new file or why not).
+    ExportedMany(Vec<(String, Result<std::path::PathBuf, String>)>),
     /// Findings were filed in the status book (or why not).
     Recorded(Result<(), String>),
 }
@@ -97,7 +99,8 @@ impl Outcome {
             | Outcome::Checked(_)
             | Outcome::CheckFinished(_)
             | Outcome::BulkFinished
-            | Outcome::Trashed(_) => None,
+            | Outcome::Trashed(_)
+            | Outcome::ExportedMany(_) => None,
             Outcome::Bulk(crate::telegram::bulk::BulkEvent::Finished { result, .. }) => err(result),
             Outcome::Bulk(_) => None,
             Outcome::Recorded(r) => err(r),

@@ -321,6 +321,7 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
             }
             Outcome::Statuses(found) => fleet::statuses::on_loaded(st, found),
             Outcome::Trashed(moved) => return fleet::bulk::on_trashed(st, moved),
+            Outcome::ExportedMany(written) => return fleet::bulk::on_exported(st, written),
             Outcome::Recorded(Err(e)) => {
                 st.notice = Some(Notice::warn(format!(
                     "the statuses could not be saved: {e}"
@@ -411,6 +412,9 @@ fn apply(st: &mut AppState, id: u64, cmds: Vec<Cmd>) -> Vec<Effect> {
                 }
             }
             Cmd::Bulk(op, keys) => fx.extend(fleet::bulk::start(st, op, keys)),
+            Cmd::BulkExport(keys, format, folder) => {
+                fx.extend(fleet::bulk::export(st, keys, format, folder))
+            }
             Cmd::Terminated(key, device) => {
                 fx.extend(fleet::statuses::terminated(st, &key, device.as_ref()));
             }

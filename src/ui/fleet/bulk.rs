@@ -17,15 +17,18 @@ pub enum BulkOp {
     Check,
     LogOut,
     TerminateOthers,
+    /// Local: a converted copy of each session into a folder (the pane asks format and folder).
+    Export,
     /// Local: each file moves to the folder's `.trash/` (under its lock), nothing is deleted.
     Trash,
 }
 
 impl BulkOp {
-    pub const ALL: [BulkOp; 4] = [
+    pub const ALL: [BulkOp; 5] = [
         BulkOp::Check,
         BulkOp::LogOut,
         BulkOp::TerminateOthers,
+        BulkOp::Export,
         BulkOp::Trash,
     ];
 
@@ -34,6 +37,7 @@ impl BulkOp {
             BulkOp::Check => "check them",
             BulkOp::LogOut => "log out",
             BulkOp::TerminateOthers => "terminate other authorizations",
+            BulkOp::Export => "export / convert into a folder",
             BulkOp::Trash => "move to trash",
         }
     }
@@ -42,7 +46,7 @@ impl BulkOp {
         match self {
             BulkOp::Check => "checked",
             BulkOp::LogOut => "logged out",
-            BulkOp::TerminateOthers | BulkOp::Trash => "done",
+            BulkOp::TerminateOthers | BulkOp::Export | BulkOp::Trash => "done",
         }
     }
 }
@@ -75,6 +79,10 @@ pub fn start(st: &mut AppState, op: BulkOp, keys: Vec<String>) -> Vec<Effect> {
         .collect();
     if op == BulkOp::Check {
         return super::check_all::start(st, rows);
+    }
+    if op == BulkOp::Export {
+        // The pane asks for a format and a folder first (`export`).
+        return Vec::new();
     }
     if op == BulkOp::Trash {
         let files: Vec<(String, String, std::path::PathBuf)> = rows
@@ -273,4 +281,101 @@ pub fn on_trashed(
         ))
     });
     vec![crate::ui::update::reload(st)]
+}
+
+/// Exports the rows with these keys as `format` into `folder` (blocking work in the runner).
+pub fn export(
+    st: &mut AppState,
+    keys: Vec<String>,
+    format: crate::store::Format,
+    folder: std::path::PathBuf,
+) -> Vec<Effect> {
+    let files: Vec<(String, String, crate::store::Session)> = st
+        .view
+        .iter()
+        .map(|i| &st.rows[*i])
+        .filter(|r| keys.contains(&r.key()))
+        .filter_map(|r| Some((r.key(), r.name.clone(), r.session.clone()?)))
+        .collect();
+    if files.is_empty() {
+        st.notice = Some(Notice::warn("none of the marked rows can be read"));
+        return Vec::new();
+    }
+    st.app_seq += 1;
+    vec![Effect::ExportMany {
+        req: ReqId {
+            pane: 0,
+            seq: st.app_seq,
+        },
+        files,
+        format,
+        folder,
+    }]
+}
+
+/// Blocking: writes each session as `format` into `folder` (0700), each file new (0600, under
+/// its lock, atomic); a name already there is that row's error, never overwritten.
+pub fn write_exports(
+    files: Vec<(String, String, crate::store::Session)>,
+    format: crate::store::Format,
+    folder: &std::path::Path,
+) -> Vec<(String, Result<std::path::PathBuf, String>)> {
+    use crate::store::convert::{self, Overrides};
+    if let Err(e) = crate::fsutil::ensure_private_dir(folder) {
+        let why = format!("{}: {e}", folder.display());
+        return files
+            .into_iter()
+            .map(|(k, _, _)| (k, Err(why.clone())))
+            .collect();
+    }
+    let dir = crate::store::dir::SessionDir::new(folder);
+    files
+        .into_iter()
+        .map(|(key, name, session)| {
+            let written = (|| -> Result<std::path::PathBuf, String> {
+                let path = dir.new_path(&name, format).map_err(|e| e.to_string())?;
+                let (prepared, _) = convert::prepare(&session, format, &Overrides::default())
+                    .map_err(|e| e.to_string())?;
+                let _lock =
+                    crate::telegram::lock::lock_for_writing(&path).map_err(|e| e.to_string())?;
+                crate::store::write_file(&path, &prepared, format).map_err(|e| e.to_string())?;
+                Ok(path)
+            })();
+            (key, written)
+        })
+        .collect()
+}
+
+/// The exports were written (or why not).
+pub fn on_exported(
+    st: &mut AppState,
+    written: Vec<(String, Result<std::path::PathBuf, String>)>,
+) -> Vec<Effect> {
+    let total = written.len();
+    let mut failed = 0;
+    let mut folder = None;
+    for (key, result) in written {
+        match result {
+            Ok(path) => {
+                folder = path.parent().map(|p| p.display().to_string());
+                st.fleet
+                    .results
+                    .insert(key, format!("exported to {}", path.display()));
+            }
+            Err(e) => {
+                failed += 1;
+                st.fleet.results.insert(key, format!("failed: {e}"));
+            }
+        }
+    }
+    let whither = folder.map(|f| format!(" into {f}")).unwrap_or_default();
+    st.notice = Some(if failed == 0 {
+        Notice::ok(format!("exported {total}{whither}"))
+    } else {
+        Notice::warn(format!(
+            "exported {} of {total}{whither}; {failed} failed (the details say why)",
+            total - failed
+        ))
+    });
+    Vec::new()
 }

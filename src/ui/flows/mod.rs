@@ -48,6 +48,8 @@ pub enum Cmd {
     Terminated(String, Option<crate::telegram::Device>),
     /// Start a bulk action on the rows with these keys.
     Bulk(crate::ui::fleet::bulk::BulkOp, Vec<String>),
+    /// Export the rows with these keys as a format into a folder.
+    BulkExport(Vec<String>, crate::store::Format, std::path::PathBuf),
     Reload,
     Quit,
 }
