@@ -143,7 +143,17 @@ fn found(st: &mut AppState, index: usize, result: CheckResult) {
             finding,
         });
     }
-    st.rebuild_view();
+    // Re-sorting and re-filtering 200 rows per answer is wasted unless the order or the
+    // filter reads what checks find; the run's end rebuilds the view anyway.
+    if depends_on_findings(st) {
+        st.rebuild_view();
+    }
+}
+
+fn depends_on_findings(st: &AppState) -> bool {
+    use crate::ui::state::SortKey;
+    matches!(st.sort, SortKey::Status | SortKey::TwoFa | SortKey::Devices)
+        || super::triage::Filter::parse(&st.filter).uses_findings()
 }
 
 /// The run is over: the rows it did not reach show their statuses again; results are filed.
