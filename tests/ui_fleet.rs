@@ -106,3 +106,121 @@ async fn a_check_of_the_filtered_rows_finds_each_and_says_how_many() {
     let bob = h.st.rows.iter().find(|r| r.name == "bob").unwrap();
     assert_eq!(h.st.status(bob), Status::Unknown, "not shown, not checked");
 }
+
+#[tokio::test]
+async fn marked_files_move_to_the_trash_after_a_confirmation() {
+    let mut h = Harness::on_disk();
+    h.press(ch(' ')); // alice
+    h.press(ch(' ')); // bob
+    h.press(ch('b'));
+    for _ in 0..4 {
+        h.press(key(KeyCode::Down));
+    }
+    h.enter();
+    assert_eq!(h.top().as_deref(), Some("bulk/confirm"));
+    let screen = h.screen(80, 24);
+    assert!(screen.contains("Move these 2 session files"), "{screen}");
+    assert!(
+        screen.contains("'alice'") && screen.contains("'bob'"),
+        "{screen}"
+    );
+    h.press(ch('n'));
+    assert_eq!(h.top().as_deref(), Some("bulk/menu"), "n goes back");
+    h.enter();
+    h.press(ch('y'));
+    h.until("the files to move", |st| {
+        st.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("moved 2"))
+    })
+    .await;
+    h.until("the reload", |st| st.reloading.is_none()).await;
+    let names: Vec<&str> = h.st.rows.iter().map(|r| r.name.as_str()).collect();
+    assert!(
+        !names.contains(&"alice") && !names.contains(&"bob"),
+        "{names:?}"
+    );
+    let trashed = std::fs::read_dir(h.dir.path().join(".trash"))
+        .unwrap()
+        .count();
+    assert_eq!(trashed, 2, "moved, not deleted");
+    assert!(h.st.fleet.marks.is_empty());
+}
+
+#[tokio::test]
+async fn marked_sessions_export_into_a_private_folder_and_never_overwrite() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut h = Harness::on_disk();
+    let out = h.dir.path().join("exported");
+    let export = |h: &mut Harness| {
+        h.press(ch('b'));
+        for _ in 0..3 {
+            h.press(key(KeyCode::Down));
+        }
+        h.enter();
+        assert_eq!(h.top().as_deref(), Some("bulk/export"));
+        h.press(key(KeyCode::Right)); // tgsess-sqlite -> tgsess-string
+        h.press(key(KeyCode::Tab));
+        h.type_str(out.to_str().unwrap());
+        h.enter();
+        assert!(h.st.modals.is_empty());
+    };
+    h.press(ch(' ')); // alice
+    h.press(ch(' ')); // bob
+    h.press(ch('b'));
+    for _ in 0..3 {
+        h.press(key(KeyCode::Down));
+    }
+    h.enter();
+    let screen = h.screen(80, 24);
+    assert!(
+        screen.contains("Export 2 sessions into a folder"),
+        "{screen}"
+    );
+    h.enter();
+    assert!(
+        h.screen(80, 24).contains("type the folder"),
+        "an empty folder is refused"
+    );
+    h.press(key(KeyCode::Esc));
+    h.press(key(KeyCode::Esc));
+    export(&mut h);
+    h.until("the export", |st| {
+        st.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("exported"))
+    })
+    .await;
+    assert!(h.st.notice.as_ref().unwrap().text.starts_with("exported 2"));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), 0o700);
+    for name in ["alice", "bob"] {
+        let file = out.join(format!("{name}.string"));
+        assert_eq!(mode(&file), 0o600, "{name}");
+        let read = tgsess::store::read_file(&file).unwrap();
+        assert_eq!(read.format, tgsess::store::Format::TgsessString);
+    }
+    let before = std::fs::read(out.join("alice.string")).unwrap();
+    // Again: both names are taken, so nothing is overwritten and each row says why.
+    h.st.notice = None;
+    export(&mut h);
+    h.until("the second export", |st| {
+        st.notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("exported"))
+    })
+    .await;
+    assert!(
+        h.st.notice.as_ref().unwrap().text.contains("2 failed"),
+        "{:?}",
+        h.st.notice
+    );
+    assert_eq!(std::fs::read(out.join("alice.string")).unwrap(), before);
+    let alice = h.st.rows.iter().find(|r| r.name == "alice").unwrap().key();
+    assert!(
+        h.st.fleet
+            .result_of(&alice)
+            .unwrap()
+            .contains("already exists")
+    );
+}

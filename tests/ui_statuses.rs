@@ -161,3 +161,58 @@ async fn terminating_all_other_authorizations_logs_out_the_fork() {
     assert_eq!(row_status(&h, &fork), Status::LoggedOut);
     assert_ne!(row_status(&h, "alice"), Status::LoggedOut);
 }
+
+#[tokio::test]
+async fn triage_words_filter_and_sort_by_what_the_last_check_found() {
+    let (mut h, _state, file) = with_book();
+    let now = START + (T0 / 1000) as i64;
+    let alice = h.dir.path().join("alice.session");
+    let bob = h.dir.path().join("bob.string");
+    StatusBook::update(&file, |b| {
+        let mut found = Finding::bare(Found::Authorized, None, now);
+        found.two_fa = Some(false);
+        found.other_authorizations = Some(2);
+        b.put(&alice, &key_of(&alice), found);
+        let mut bobs = Finding::bare(Found::Authorized, None, now);
+        bobs.two_fa = Some(true);
+        bobs.other_authorizations = Some(0);
+        bobs.error = Some("GetAuthorizations: FLOOD_WAIT".into());
+        b.put(&bob, &key_of(&bob), bobs);
+    })
+    .unwrap();
+    start(&mut h).await;
+    h.until("the book's findings", |st| {
+        st.known.values().filter(|k| k.finding.is_some()).count() == 2
+    })
+    .await;
+    let shown = |h: &mut Harness, filter: &str| -> Vec<String> {
+        h.press(ch('/'));
+        for _ in 0..40 {
+            h.press(key(KeyCode::Backspace));
+        }
+        h.type_str(filter);
+        h.enter();
+        h.st.view
+            .iter()
+            .map(|i| h.st.rows[*i].name.clone())
+            .collect()
+    };
+    assert_eq!(shown(&mut h, "2fa:off"), ["alice"]);
+    assert_eq!(shown(&mut h, "2fa:on"), ["bob"]);
+    assert_eq!(shown(&mut h, "devices:>0"), ["alice"]);
+    assert_eq!(shown(&mut h, "has:error"), ["bob"]);
+    assert_eq!(shown(&mut h, "status:authorized b"), ["bob"]);
+    let unknown = shown(&mut h, "status:unknown");
+    assert!(!unknown.is_empty() && !unknown.contains(&"alice".to_string()));
+    // Sorted by most other devices: alice first, then bob (0), then the unchecked rows.
+    shown(&mut h, "");
+    while h.st.sort != tgsess::ui::state::SortKey::Devices {
+        h.press(ch('s'));
+    }
+    let order: Vec<String> =
+        h.st.view
+            .iter()
+            .map(|i| h.st.rows[*i].name.clone())
+            .collect();
+    assert_eq!(&order[..2], ["alice", "bob"]);
+}

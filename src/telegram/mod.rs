@@ -45,6 +45,7 @@
 //! - Config: [`config::resolve_credentials`] (flags, `TG_API_ID`/`TG_API_HASH`, config file).
 
 pub mod account;
+pub mod bulk;
 pub mod check;
 pub mod config;
 pub mod connection;

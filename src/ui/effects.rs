@@ -180,6 +180,24 @@ pub enum Effect {
         req: ReqId,
         targets: Vec<crate::telegram::check::CheckTarget>,
     },
+    /// One action on many accounts, paced (`telegram::bulk`); closing `req.pane` stops it.
+    Bulk {
+        req: ReqId,
+        op: super::fleet::bulk::BulkOp,
+        items: Vec<crate::telegram::bulk::BulkItem<Account>>,
+    },
+    /// Moves session files to the folder's trash, each under its lock: (row key, name, path).
+    TrashMany {
+        req: ReqId,
+        files: Vec<(String, String, PathBuf)>,
+    },
+    /// Writes converted copies of sessions into a folder: (row key, name, session).
+    ExportMany {
+        req: ReqId,
+        files: Vec<(String, String, Session)>,
+        format: Format,
+        folder: PathBuf,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -224,6 +242,9 @@ impl Effect {
             Effect::LoadStatuses { .. } => "LoadStatuses",
             Effect::RecordStatuses { .. } => "RecordStatuses",
             Effect::CheckMany { .. } => "CheckMany",
+            Effect::Bulk { .. } => "Bulk",
+            Effect::TrashMany { .. } => "TrashMany",
+            Effect::ExportMany { .. } => "ExportMany",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -298,6 +319,54 @@ impl Runner {
                 });
                 self.track(req.pane, handle.abort_handle());
             }
+            Effect::Bulk { req, op, items } => {
+                use super::fleet::bulk::BulkOp;
+                use crate::telegram::bulk::{BulkOptions, paced};
+                let tx = self.tx.clone();
+                let handle = tokio::spawn(async move {
+                    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
+                    let act = move |account: Account| match op {
+                        BulkOp::TerminateOthers => svc.terminate(account, None),
+                        _ => svc.log_out(account),
+                    };
+                    let run = paced(items, BulkOptions::default(), act, events);
+                    tokio::pin!(run);
+                    let send = |o| {
+                        let _ = tx.send(Msg::Done(req, o));
+                    };
+                    loop {
+                        tokio::select! {
+                            () = &mut run => break,
+                            Some(ev) = heard.recv() => send(Outcome::Bulk(ev)),
+                        }
+                    }
+                    while let Ok(ev) = heard.try_recv() {
+                        send(Outcome::Bulk(ev));
+                    }
+                    send(Outcome::BulkFinished);
+                });
+                self.track(req.pane, handle.abort_handle());
+            }
+            Effect::ExportMany {
+                req,
+                files,
+                format,
+                folder,
+            } => self.blocking(req, move || {
+                Outcome::ExportedMany(super::fleet::bulk::write_exports(files, format, &folder))
+            }),
+            Effect::TrashMany { req, files } => self.blocking(req, move || {
+                let moved = files
+                    .into_iter()
+                    .map(|(key, name, path)| {
+                        let moved = crate::telegram::lock::lock_for_writing(&path)
+                            .map_err(|e| e.to_string())
+                            .and_then(|_lock| dir.trash(&name).map_err(|e| e.to_string()));
+                        (key, moved)
+                    })
+                    .collect();
+                Outcome::Trashed(moved)
+            }),
             Effect::LoadStatuses { req, rows } => {
                 let file = self.status_file.clone()?;
                 self.blocking(req, move || {

@@ -82,6 +82,13 @@ pub enum Outcome {
     Checked(crate::telegram::check::CheckEvent),
     /// The check ended: every row's result, in the targets' order.
     CheckFinished(Vec<crate::telegram::check::CheckResult>),
+    /// A row of a running bulk action: a flood wait, or its result.
+    Bulk(crate::telegram::bulk::BulkEvent),
+    BulkFinished,
+    /// Files moved to the trash: (row key, where it went or why not).
+    Trashed(Vec<(String, Result<std::path::PathBuf, String>)>),
+    /// Sessions exported into a folder: (row key, the new file or why not).
+    ExportedMany(Vec<(String, Result<std::path::PathBuf, String>)>),
     /// Findings were filed in the status book (or why not).
     Recorded(Result<(), String>),
 }
@@ -114,7 +121,14 @@ impl Outcome {
             Outcome::Exported(r) => err(r),
             Outcome::TdataWritten(r) => err(r),
             Outcome::Forked(r) => err(r),
-            Outcome::Statuses(_) | Outcome::Checked(_) | Outcome::CheckFinished(_) => None,
+            Outcome::Statuses(_)
+            | Outcome::Checked(_)
+            | Outcome::CheckFinished(_)
+            | Outcome::BulkFinished
+            | Outcome::Trashed(_)
+            | Outcome::ExportedMany(_) => None,
+            Outcome::Bulk(crate::telegram::bulk::BulkEvent::Finished { result, .. }) => err(result),
+            Outcome::Bulk(_) => None,
             Outcome::Recorded(r) => err(r),
         }
     }

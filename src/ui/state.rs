@@ -270,10 +270,14 @@ pub enum SortKey {
     Dc,
     Kind,
     Status,
+    /// 2FA off first (from the last check).
+    TwoFa,
+    /// Most other devices first (from the last check).
+    Devices,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 8] = [
+    pub const ALL: [SortKey; 10] = [
         SortKey::Name,
         SortKey::Backend,
         SortKey::Format,
@@ -282,6 +286,8 @@ impl SortKey {
         SortKey::Dc,
         SortKey::Kind,
         SortKey::Status,
+        SortKey::TwoFa,
+        SortKey::Devices,
     ];
 
     pub fn label(self) -> &'static str {
@@ -294,6 +300,8 @@ impl SortKey {
             SortKey::Dc => "dc",
             SortKey::Kind => "kind",
             SortKey::Status => "status",
+            SortKey::TwoFa => "2fa off",
+            SortKey::Devices => "devices",
         }
     }
 
@@ -563,9 +571,10 @@ impl AppState {
         for id in self.rows.iter().filter_map(SessionRow::key_id) {
             *self.key_counts.entry(id).or_default() += 1;
         }
-        let needle = self.filter.to_lowercase();
+        // Plain text and triage words (`status:error`, `2fa:off`, `devices:>0`).
+        let filter = super::fleet::triage::Filter::parse(&self.filter);
         let mut view: Vec<usize> = (0..self.rows.len())
-            .filter(|i| self.rows[*i].matches(&needle))
+            .filter(|i| filter.matches(self, &self.rows[*i]))
             .collect();
         let key = self.sort;
         let rows = &self.rows;
@@ -581,6 +590,10 @@ impl AppState {
                 SortKey::Dc => ra.dc().cmp(&rb.dc()),
                 SortKey::Kind => ra.kind().cmp(rb.kind()),
                 SortKey::Status => statuses[*a].cmp(&statuses[*b]),
+                SortKey::TwoFa => super::fleet::triage::two_fa_rank(self, ra)
+                    .cmp(&super::fleet::triage::two_fa_rank(self, rb)),
+                SortKey::Devices => super::fleet::triage::devices_rank(self, ra)
+                    .cmp(&super::fleet::triage::devices_rank(self, rb)),
             };
             ord.then_with(|| ra.name.cmp(&rb.name))
         });

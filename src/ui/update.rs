@@ -16,6 +16,11 @@ pub fn init(st: &mut AppState) -> Vec<Effect> {
     vec![load(st)]
 }
 
+/// Reads the folder again (the newest reload wins).
+pub(crate) fn reload(st: &mut AppState) -> Effect {
+    load(st)
+}
+
 fn load(st: &mut AppState) -> Effect {
     st.app_seq += 1;
     st.reloading = Some(st.app_seq);
@@ -249,6 +254,15 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
             return fleet::check_all::start(st, rows);
         }
         Action::StopRun => return fleet::check_all::stop(st),
+        Action::Bulk => {
+            let Some(pane) = fleet::marks::bulk_pane(st) else {
+                st.notice = Some(Notice::info(
+                    "mark rows first: Space marks one, * all shown",
+                ));
+                return Vec::new();
+            };
+            return push(st, Box::new(pane), Vec::new());
+        }
         _ => {}
     }
     Vec::new()
@@ -283,8 +297,10 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
             .map(|p| (Box::new(p) as Box<dyn Pane>, Vec::new())),
         Action::TwoFa => flows::two_fa::TwoFaPane::open(id, &row, now)
             .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c)),
-        Action::Authorizations => flows::auths::AuthsPane::open(id, &row, now)
-            .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c)),
+        Action::Authorizations => {
+            flows::auths::AuthsPane::open(id, &row, now, fleet::statuses::local_marks(st, &row))
+                .map(|(p, c)| (Box::new(p) as Box<dyn Pane>, c))
+        }
         _ => None,
     };
     match opened {
@@ -304,6 +320,8 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
                 return fleet::statuses::load_effect(st).into_iter().collect();
             }
             Outcome::Statuses(found) => fleet::statuses::on_loaded(st, found),
+            Outcome::Trashed(moved) => return fleet::bulk::on_trashed(st, moved),
+            Outcome::ExportedMany(written) => return fleet::bulk::on_exported(st, written),
             Outcome::Recorded(Err(e)) => {
                 st.notice = Some(Notice::warn(format!(
                     "the statuses could not be saved: {e}"
@@ -392,6 +410,10 @@ fn apply(st: &mut AppState, id: u64, cmds: Vec<Cmd>) -> Vec<Effect> {
                 if let Some(status) = after.filter(|_| after != before) {
                     fx.extend(fleet::statuses::spread(st, &key, status));
                 }
+            }
+            Cmd::Bulk(op, keys) => fx.extend(fleet::bulk::start(st, op, keys)),
+            Cmd::BulkExport(keys, format, folder) => {
+                fx.extend(fleet::bulk::export(st, keys, format, folder))
             }
             Cmd::Terminated(key, device) => {
                 fx.extend(fleet::statuses::terminated(st, &key, device.as_ref()));

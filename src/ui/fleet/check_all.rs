@@ -39,15 +39,18 @@ pub fn start(st: &mut AppState, rows: Vec<usize>) -> Vec<Effect> {
     }
     let id = st.next_pane_id();
     let (keys, targets): (Vec<String>, Vec<CheckTarget>) = picked.into_iter().unzip();
+    st.fleet.progress.clear();
     for k in &keys {
         st.fleet.progress.insert(k.clone(), RowProgress::Queued);
     }
     st.fleet.run = Some(Run {
         id,
         what: "checked",
+        members: keys.iter().map(|k| vec![k.clone()]).collect(),
         rows: keys,
         done: 0,
         unfiled: Vec::new(),
+        op: None,
     });
     vec![Effect::CheckMany {
         req: ReqId { pane: id, seq: 1 },
@@ -55,8 +58,11 @@ pub fn start(st: &mut AppState, rows: Vec<usize>) -> Vec<Effect> {
     }]
 }
 
-/// A message of the running check.
+/// A message of the running check (or bulk action).
 pub fn on_outcome(st: &mut AppState, outcome: Outcome) -> Vec<Effect> {
+    if st.fleet.run.as_ref().is_some_and(|r| r.op.is_some()) {
+        return super::bulk::on_outcome(st, outcome);
+    }
     match outcome {
         Outcome::Checked(CheckEvent::FloodWait { index, seconds }) => {
             if let Some(key) = row_key(st, index) {
@@ -91,12 +97,17 @@ pub fn stop(st: &mut AppState) -> Vec<Effect> {
     let Some(run) = &st.fleet.run else {
         return Vec::new();
     };
-    let (id, done, total) = (run.id, run.done, run.rows.len());
+    let (id, done, total, what) = (run.id, run.done, run.rows.len(), run.what);
     st.notice = Some(Notice::info(format!(
-        "stopped: {done} of {total} checked; the others were not touched"
+        "stopped: {done} of {total} {what}; the others were not touched"
     )));
+    let bulk = run.op.is_some();
     let mut fx = vec![Effect::ClosePane { pane: id }];
     fx.extend(finish(st));
+    if bulk {
+        // Some rows were acted on: show what is stored now.
+        fx.push(crate::ui::update::reload(st));
+    }
     fx
 }
 
@@ -132,7 +143,17 @@ fn found(st: &mut AppState, index: usize, result: CheckResult) {
             finding,
         });
     }
-    st.rebuild_view();
+    // Re-sorting and re-filtering 200 rows per answer is wasted unless the order or the
+    // filter reads what checks find; the run's end rebuilds the view anyway.
+    if depends_on_findings(st) {
+        st.rebuild_view();
+    }
+}
+
+fn depends_on_findings(st: &AppState) -> bool {
+    use crate::ui::state::SortKey;
+    matches!(st.sort, SortKey::Status | SortKey::TwoFa | SortKey::Devices)
+        || super::triage::Filter::parse(&st.filter).uses_findings()
 }
 
 /// The run is over: the rows it did not reach show their statuses again; results are filed.
@@ -140,7 +161,7 @@ fn finish(st: &mut AppState) -> Vec<Effect> {
     let Some(run) = st.fleet.run.take() else {
         return Vec::new();
     };
-    for k in &run.rows {
+    for k in run.members.iter().flatten() {
         st.fleet.progress.remove(k);
     }
     st.rebuild_view();

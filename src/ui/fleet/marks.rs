@@ -40,3 +40,28 @@ pub fn marked_rows(st: &AppState) -> Vec<usize> {
 pub fn is_marked(st: &AppState, row_key: &str) -> bool {
     st.fleet.marks.contains(row_key)
 }
+
+/// The bulk pane over the marked rows (`None` when nothing is marked).
+pub fn bulk_pane(st: &mut AppState) -> Option<crate::ui::flows::bulk::BulkPane> {
+    let rows = marked_rows(st);
+    if rows.is_empty() {
+        return None;
+    }
+    let marked: Vec<crate::ui::flows::bulk::Marked> = rows
+        .iter()
+        .map(|&i| {
+            let r = &st.rows[i];
+            crate::ui::flows::bulk::Marked {
+                key: r.key(),
+                who: r.describe_account(),
+                sharers: st
+                    .key_sharers(r)
+                    .into_iter()
+                    .filter(|name| !rows.iter().any(|&j| st.rows[j].name == *name))
+                    .collect(),
+            }
+        })
+        .collect();
+    let id = st.next_pane_id();
+    Some(crate::ui::flows::bulk::BulkPane::new(id, marked))
+}

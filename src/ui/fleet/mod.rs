@@ -2,9 +2,11 @@
 //! (`marks`), and a paced check of the visible rows (`check_all`) that runs off the UI thread
 //! while the list stays usable.
 
+pub mod bulk;
 pub mod check_all;
 pub mod marks;
 pub mod statuses;
+pub mod triage;
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,6 +21,10 @@ pub struct Fleet {
     pub run: Option<Run>,
     /// What each row of the run is doing, by row key (shown in its status column).
     pub progress: HashMap<String, RowProgress>,
+    /// What the last bulk action did to each row ("logged out", "failed: …"), by row key.
+    pub results: HashMap<String, String>,
+    /// Rows told to wait (FLOOD_WAIT) during the last bulk action.
+    pub waited: HashSet<String>,
 }
 
 /// A run over many rows; its id groups its task like a pane's (closing it stops the run).
@@ -28,9 +34,13 @@ pub struct Run {
     pub what: &'static str,
     /// Row keys, by the run's index.
     pub rows: Vec<String>,
+    /// Bulk actions: every row each index acts for (files sharing a key, or an account).
+    pub members: Vec<Vec<String>>,
     pub done: usize,
     /// Results found but not yet filed in the status book.
     pub unfiled: Vec<statuses::Filed>,
+    /// `None` for a check.
+    pub op: Option<bulk::BulkOp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +50,8 @@ pub enum RowProgress {
     Waiting {
         until_ms: u64,
     },
+    /// The last bulk action failed on this row (the details say why).
+    Failed,
 }
 
 impl Fleet {
@@ -49,6 +61,11 @@ impl Fleet {
     }
 
     /// Whether results for `pane` belong to the running check.
+    /// "logged out", "failed: …": what the last bulk action did to the row.
+    pub fn result_of(&self, row_key: &str) -> Option<&str> {
+        self.results.get(row_key).map(String::as_str)
+    }
+
     pub fn owns(&self, pane: u64) -> bool {
         self.run.as_ref().is_some_and(|r| r.id == pane)
     }
@@ -82,6 +99,7 @@ impl Fleet {
                 let left = until_ms.saturating_sub(now_ms).div_ceil(1000);
                 Some(format!("wait {left} s"))
             }
+            RowProgress::Failed => Some("failed".into()),
         }
     }
 }

@@ -269,3 +269,24 @@ pub fn last_check(st: &AppState, row: &SessionRow) -> Option<String> {
     }
     Some(parts.join(" · "))
 }
+
+/// The other local sessions of `row`'s account, by the authorization each last check saw as its
+/// own: the authorizations pane names those devices ("local: session-1-fork").
+pub fn local_marks(
+    st: &AppState,
+    row: &SessionRow,
+) -> Vec<(crate::store::status::AuthorizationMark, String)> {
+    let Some(user) = user_of(st, row) else {
+        return Vec::new();
+    };
+    st.rows
+        .iter()
+        .filter(|r| r.key() != row.key() && (row.key_id().is_none() || r.key_id() != row.key_id()))
+        .filter(|r| user_of(st, r) == Some(user))
+        .filter_map(|r| {
+            let f = st.known.get(&r.key())?.finding.as_ref()?;
+            let mark = f.own_authorization.clone()?;
+            Some((mark, r.name.clone()))
+        })
+        .collect()
+}

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
+use crate::store::status::AuthorizationMark;
 use crate::telegram::{Account, Device};
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
@@ -28,6 +29,7 @@ pub struct AuthsPane {
     list: Option<Vec<Device>>,
     at: usize,
     confirm: Option<Pending>,
+    locals: Vec<(AuthorizationMark, String)>,
     /// What the running termination ends (to log out the local sessions that held it).
     terminating: Option<Pending>,
     reqs: Requests,
@@ -35,8 +37,15 @@ pub struct AuthsPane {
 }
 
 impl AuthsPane {
-    pub fn open(id: u64, row: &SessionRow, now: u64) -> Option<(AuthsPane, Vec<Cmd>)> {
+    /// `locals`: the other local sessions of the account, by their own authorization.
+    pub fn open(
+        id: u64,
+        row: &SessionRow,
+        now: u64,
+        locals: Vec<(AuthorizationMark, String)>,
+    ) -> Option<(AuthsPane, Vec<Cmd>)> {
         let mut pane = AuthsPane {
+            locals,
             id,
             account: row.as_account()?,
             row_key: row.key(),
@@ -171,7 +180,17 @@ impl Pane for AuthsPane {
             Some(list) => {
                 for (i, a) in list.iter().enumerate() {
                     let marker = if i == self.at { "▶ " } else { "  " };
-                    let this = if a.current { " (this session)" } else { "" };
+                    // Telegram's description, plus whose device it is when tgsess knows.
+                    let local = self
+                        .locals
+                        .iter()
+                        .find(|(mark, _)| crate::telegram::check::is_marked(a, mark))
+                        .map(|(_, name)| format!(" (local: {})", text::clean(name)));
+                    let this = if a.current {
+                        " (this session)".to_string()
+                    } else {
+                        local.unwrap_or_default()
+                    };
                     let row = format!(
                         "{marker}{} · {} · {}{this}",
                         text::truncate(

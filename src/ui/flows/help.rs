@@ -45,6 +45,14 @@ pub fn help_lines(keymap: &Keymap, mode: &Mode, v: &ViewCx) -> Vec<Line<'static>
             ctx.title().to_string(),
             v.theme.style(Role::Title),
         ));
+        if ctx == Context::Filter {
+            for hint in crate::ui::fleet::triage::HELP {
+                lines.push(Line::styled(
+                    format!("  {hint}"),
+                    v.theme.style(Role::Muted),
+                ));
+            }
+        }
         for b in keymap.bindings(ctx) {
             let keys = b
                 .keys

@@ -4,6 +4,7 @@
 
 pub mod auths;
 pub mod bot;
+pub mod bulk;
 pub mod clone;
 pub mod export;
 pub mod export_tdata;
@@ -46,6 +47,10 @@ pub enum Cmd {
     /// Authorizations of the row's account were terminated: every other one (`None`) or this
     /// device. Local sessions that held them are logged out.
     Terminated(String, Option<crate::telegram::Device>),
+    /// Start a bulk action on the rows with these keys.
+    Bulk(crate::ui::fleet::bulk::BulkOp, Vec<String>),
+    /// Export the rows with these keys as a format into a folder.
+    BulkExport(Vec<String>, crate::store::Format, std::path::PathBuf),
     Reload,
     Quit,
 }

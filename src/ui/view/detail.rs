@@ -62,6 +62,14 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
     if let Some(found) = crate::ui::fleet::statuses::last_check(st, row) {
         out.push(kv("last check", text::clean(&found), Role::Base));
     }
+    if let Some(result) = st.fleet.result_of(&row.key()) {
+        let role = if result.starts_with("failed") {
+            Role::Error
+        } else {
+            Role::Base
+        };
+        out.push(kv("last action", text::clean(result), role));
+    }
     let sharers = st.key_sharers(row);
     if !sharers.is_empty() {
         let names: Vec<String> = sharers
