@@ -150,12 +150,14 @@ fn resolve_inputs(inputs: &[String], dir: &SessionDir) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Converts every item on a few threads (reading and fsync-ing overlap), in input order.
+/// Threads converting at once. The work is mostly waiting for fsync (two per output: the file
+/// and its folder), not CPU: with many writers in flight the filesystem commits their
+/// journal entries together, so more threads than cores pay off.
+const WRITERS: usize = 16;
+
+/// Converts every item on [`WRITERS`] threads, in input order.
 fn convert_all(items: &[Item], job: &Job) -> Vec<Outcome> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(items.len().max(1));
+    let threads = WRITERS.min(items.len()).max(1);
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
