@@ -386,6 +386,35 @@ fn many_sessions_convert_in_one_process() {
 }
 
 #[test]
+fn a_session_string_among_the_inputs_is_refused_without_being_repeated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = copy_fixtures(&tmp.path().join("in"), &MIXED[..1]);
+    let string = std::fs::read_to_string(fixtures_dir().join("telethon_string_dc2.txt")).unwrap();
+    let string = string.trim();
+    let out_dir = tmp.path().join("out");
+    let out = run(
+        tmp.path(),
+        &[
+            "convert",
+            files[0].to_str().unwrap(),
+            string,
+            "--to",
+            "tgsess-string",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    let (err, text) = (stderr(&out), stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: input 2: not a file or folder"),
+        "{err}"
+    );
+    assert!(err.contains("1 converted, 1 failed"), "{err}");
+    assert!(!err.contains(&string[..40]) && !text.contains(&string[..40]));
+}
+
+#[test]
 fn batch_usage_errors_say_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let files = copy_fixtures(&tmp.path().join("in"), &MIXED[..2]);
