@@ -377,11 +377,14 @@ fn many_sessions_convert_in_one_process() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("60 converted, 0 failed"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("60 converted, 0 failed"), "{err}");
+    // Each note the 60 sessions share is said once, not 60 times.
+    let notes: Vec<&str> = err.lines().filter(|l| l.starts_with("note: ")).collect();
+    assert!(!notes.is_empty(), "{err}");
+    for note in notes {
+        assert!(note.ends_with("(60 sessions: s00, s01, s02, ...)"), "{err}");
+    }
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 60);
 }
 

@@ -109,20 +109,36 @@ pub fn run(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     };
     let outcomes = convert_all(&items, &job);
     let (mut converted, mut failed) = (0, 0);
+    // The same note for many sessions is said once, with how many and a few of their names.
+    let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
     for (item, outcome) in items.iter().zip(&outcomes) {
-        let name = &item.name;
         match outcome {
-            Outcome::Converted(notes) => {
+            Outcome::Converted(said) => {
                 converted += 1;
-                for note in notes {
-                    errln!("note: {}: {}", clean(name), clean(note));
+                for note in said {
+                    match notes.iter_mut().find(|(text, _)| text == note) {
+                        Some((_, names)) => names.push(&item.name),
+                        None => notes.push((note, vec![&item.name])),
+                    }
                 }
             }
             Outcome::Skipped => {}
             Outcome::Failed(why) => {
                 failed += 1;
-                errln!("error: {}: {}", clean(name), clean(why));
+                errln!("error: {}: {}", clean(&item.name), clean(why));
             }
+        }
+    }
+    for (text, names) in notes {
+        match names.as_slice() {
+            [one] => errln!("note: {}: {}", clean(one), clean(text)),
+            many => errln!(
+                "note: {} ({} sessions: {}{})",
+                clean(text),
+                many.len(),
+                clean(&many[..3.min(many.len())].join(", ")),
+                if many.len() > 3 { ", ..." } else { "" }
+            ),
         }
     }
     errln!(
