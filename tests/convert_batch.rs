@@ -377,12 +377,44 @@ fn many_sessions_convert_in_one_process() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("60 converted, 0 failed"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    assert!(err.contains("60 converted, 0 failed"), "{err}");
+    // Each note the 60 sessions share is said once, not 60 times.
+    let notes: Vec<&str> = err.lines().filter(|l| l.starts_with("note: ")).collect();
+    assert!(!notes.is_empty(), "{err}");
+    for note in notes {
+        assert!(note.ends_with("(60 sessions: s00, s01, s02, ...)"), "{err}");
+    }
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 60);
+}
+
+#[test]
+fn a_session_string_among_the_inputs_is_refused_without_being_repeated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = copy_fixtures(&tmp.path().join("in"), &MIXED[..1]);
+    let string = std::fs::read_to_string(fixtures_dir().join("telethon_string_dc2.txt")).unwrap();
+    let string = string.trim();
+    let out_dir = tmp.path().join("out");
+    let out = run(
+        tmp.path(),
+        &[
+            "convert",
+            files[0].to_str().unwrap(),
+            string,
+            "--to",
+            "tgsess-string",
+            "-o",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    let (err, text) = (stderr(&out), stdout(&out));
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: input 2: not a file or folder"),
+        "{err}"
+    );
+    assert!(err.contains("1 converted, 1 failed"), "{err}");
+    assert!(!err.contains(&string[..40]) && !text.contains(&string[..40]));
 }
 
 #[test]

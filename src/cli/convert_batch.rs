@@ -28,7 +28,9 @@ pub fn is_batch(args: &ConvertArgs) -> bool {
     if input.is_dir() && !tdata::is_tdata_folder(input) {
         return true;
     }
-    args.to.writer() != Format::Tdata
+    // Only a file: a session string or - with an existing folder as -o keeps its old error.
+    std::fs::symlink_metadata(input).is_ok()
+        && args.to.writer() != Format::Tdata
         && args
             .output
             .as_deref()
@@ -79,7 +81,8 @@ pub fn run(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     if args.passcode && target != Format::Tdata {
         bail!("--passcode is for --to tdata only");
     }
-    let mut items = batch::expand(&resolve_inputs(&args.inputs, dir));
+    let (paths, mut items) = resolve_inputs(&args.inputs, dir);
+    items.extend(batch::expand(&paths));
     let clashes = batch::clashes(&items);
     for (i, problem) in &clashes {
         items[*i].source = Source::Read(Box::new(Err(StoreError::AlreadyExists(problem.clone()))));
@@ -106,20 +109,36 @@ pub fn run(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     };
     let outcomes = convert_all(&items, &job);
     let (mut converted, mut failed) = (0, 0);
+    // The same note for many sessions is said once, with how many and a few of their names.
+    let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
     for (item, outcome) in items.iter().zip(&outcomes) {
-        let name = &item.name;
         match outcome {
-            Outcome::Converted(notes) => {
+            Outcome::Converted(said) => {
                 converted += 1;
-                for note in notes {
-                    errln!("note: {}: {}", clean(name), clean(note));
+                for note in said {
+                    match notes.iter_mut().find(|(text, _)| text == note) {
+                        Some((_, names)) => names.push(&item.name),
+                        None => notes.push((note, vec![&item.name])),
+                    }
                 }
             }
             Outcome::Skipped => {}
             Outcome::Failed(why) => {
                 failed += 1;
-                errln!("error: {}: {}", clean(name), clean(why));
+                errln!("error: {}: {}", clean(&item.name), clean(why));
             }
+        }
+    }
+    for (text, names) in notes {
+        match names.as_slice() {
+            [one] => errln!("note: {}: {}", clean(one), clean(text)),
+            many => errln!(
+                "note: {} ({} sessions: {}{})",
+                clean(text),
+                many.len(),
+                clean(&many[..3.min(many.len())].join(", ")),
+                if many.len() > 3 { ", ..." } else { "" }
+            ),
         }
     }
     errln!(
@@ -130,32 +149,53 @@ pub fn run(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
-/// INPUT as a path: an existing file or folder, `FOLDER#N`, or a session name in the
-/// directory. Anything else stays as given, and expanding it reports it missing.
-fn resolve_inputs(inputs: &[String], dir: &SessionDir) -> Vec<PathBuf> {
-    inputs
-        .iter()
-        .map(|input| {
-            let path = Path::new(input);
-            if std::fs::symlink_metadata(path).is_ok() || tdata::split_account(input).is_some() {
-                return path.to_path_buf();
-            }
-            if dir::validate_name(input).is_ok()
-                && let Ok(found) = dir.find(input)
-            {
-                return found;
-            }
-            path.to_path_buf()
-        })
-        .collect()
+/// Each INPUT as a path: an existing file or folder, `FOLDER#N`, or a session name in the
+/// directory; anything else stays as given, and expanding it reports it missing. What looks
+/// like a session string is refused here, without repeating it (it is a secret).
+fn resolve_inputs(inputs: &[String], dir: &SessionDir) -> (Vec<PathBuf>, Vec<Item>) {
+    let mut paths = Vec::new();
+    let mut refused = Vec::new();
+    for (n, input) in inputs.iter().enumerate() {
+        let path = Path::new(input);
+        if std::fs::symlink_metadata(path).is_ok() || tdata::split_account(input).is_some() {
+            paths.push(path.to_path_buf());
+        } else if dir::validate_name(input).is_ok()
+            && let Ok(found) = dir.find(input)
+        {
+            paths.push(found);
+        } else if looks_like_a_string(input) {
+            refused.push(Item::refused(
+                format!("input {}", n + 1),
+                StoreError::NotFound(
+                    "not a file or folder; a session string is converted on its own \
+                     (tgsess convert STRING --to FORMAT)"
+                        .into(),
+                ),
+            ));
+        } else {
+            paths.push(path.to_path_buf());
+        }
+    }
+    (paths, refused)
 }
 
-/// Converts every item on a few threads (reading and fsync-ing overlap), in input order.
+/// The rule of the single-input form: long, and not shaped like a path.
+fn looks_like_a_string(input: &str) -> bool {
+    input.len() >= 64
+        && !input.contains('/')
+        && !input.ends_with(".session")
+        && !input.ends_with(".txt")
+        && !input.ends_with(".string")
+}
+
+/// Threads converting at once. The work is mostly waiting for fsync (two per output: the file
+/// and its folder), not CPU: with many writers in flight the filesystem commits their
+/// journal entries together, so more threads than cores pay off.
+const WRITERS: usize = 16;
+
+/// Converts every item on [`WRITERS`] threads, in input order.
 fn convert_all(items: &[Item], job: &Job) -> Vec<Outcome> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(items.len().max(1));
+    let threads = WRITERS.min(items.len()).max(1);
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)

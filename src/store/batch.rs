@@ -31,7 +31,8 @@ pub enum Source {
 }
 
 impl Item {
-    fn failed(name: String, error: StoreError) -> Item {
+    /// An input that fails before reading, with the reason to report under `name`.
+    pub fn refused(name: String, error: StoreError) -> Item {
         Item {
             name,
             source: Source::Read(Box::new(Err(error))),
@@ -72,7 +73,7 @@ fn expand_one(input: &Path, items: &mut Vec<Item>) {
                 source: Source::Path(input.to_path_buf()),
                 optional: false,
             },
-            None => Item::failed(
+            None => Item::refused(
                 shown.clone(),
                 StoreError::NotFound(format!("{shown}: no such file or folder")),
             ),
@@ -106,7 +107,7 @@ fn expand_one(input: &Path, items: &mut Vec<Item>) {
                     });
                 }
             }
-            Err(e) => items.push(Item::failed(name, e)),
+            Err(e) => items.push(Item::refused(name, e)),
         }
         return;
     }
@@ -121,7 +122,7 @@ fn expand_one(input: &Path, items: &mut Vec<Item>) {
                 });
             }
         }
-        Err(e) => return items.push(Item::failed(name, e)),
+        Err(e) => return items.push(Item::refused(name, e)),
     }
     for listed in dir::tdata_listings(input) {
         items.push(Item {
@@ -131,7 +132,7 @@ fn expand_one(input: &Path, items: &mut Vec<Item>) {
         });
     }
     if items.len() == before {
-        items.push(Item::failed(
+        items.push(Item::refused(
             shown.clone(),
             StoreError::NotFound(format!("{shown}: no sessions in this folder")),
         ));
