@@ -9,7 +9,6 @@ use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 
-
 /// Starts file logging at `level` (default `info`). Returns the log file's path, or `None`
 /// when no state folder is available (then nothing is logged).
 pub fn init(level: Option<&str>) -> Option<PathBuf> {

@@ -514,6 +514,20 @@ fn every_writer_takes_the_session_lock() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains(&ours), "{}", stderr(&out));
     assert!(!target.exists());
+    // So does a tdata folder being written by someone else.
+    let folder = home.session("desk");
+    let _held_desk = tgsess::telegram::lock::lock_session_file(&home.run_dir(), &folder).unwrap();
+    let out = home.run(&[
+        "convert",
+        src.to_str().unwrap(),
+        "--to",
+        "tdata",
+        "-o",
+        folder.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&ours), "{}", stderr(&out));
+    assert!(!folder.exists());
 }
 
 #[test]

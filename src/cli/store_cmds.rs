@@ -320,6 +320,8 @@ fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
             } else {
                 SecretString::new("")
             };
+            // A writer like any other: a TUI or a batch writing the same folder waits its turn.
+            let _lock = lock::lock_for_writing(path)?;
             store::tdata::write_folder(
                 path,
                 std::slice::from_ref(&session),

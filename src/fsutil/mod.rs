@@ -15,7 +15,7 @@ use std::path::Path;
 pub use crash::crash_point;
 pub use private_dir::{ENV_RUNTIME_DIR, checked_private_dir, runtime_dir, state_dir};
 pub use read::{MAX_SESSION_BYTES, open_regular, read_capped};
-pub use temp::{TempFolder, TempTarget, is_temp_name, sweep_stale_temps};
+pub use temp::{TempFolder, TempTarget, is_temp_name, sweep_stale_temps, sweep_stale_temps_once};
 
 pub const FILE_MODE: u32 = 0o600;
 pub const DIR_MODE: u32 = 0o700;

@@ -175,6 +175,21 @@ fn strip_companion(file_name: &str) -> &str {
         .unwrap_or(file_name)
 }
 
+/// [`sweep_stale_temps`] the first time this process writes into `dir`. Leftovers of a dead
+/// writer are there before we start, so one sweep per folder is enough for a writer; sweeping on
+/// every write made a batch of N outputs read the growing folder N times. (Listing still sweeps
+/// every time, so a long-running TUI picks up a later crash's leftovers on its next reload.)
+pub fn sweep_stale_temps_once(dir: &Path) -> usize {
+    static SWEPT: std::sync::Mutex<Option<std::collections::HashSet<std::path::PathBuf>>> =
+        std::sync::Mutex::new(None);
+    let first = SWEPT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(Default::default)
+        .insert(dir.to_path_buf());
+    if first { sweep_stale_temps(dir) } else { 0 }
+}
+
 /// Removes the temp files and temp folders in `dir` whose writer is gone (nobody holds their
 /// lock), with any SQLite companions. Only entries owned by this user are touched, never
 /// through a link. Best effort: returns how many entries it removed.
@@ -266,6 +281,20 @@ mod tests {
         assert!(user_file.exists());
         drop(live);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_writer_sweeps_each_folder_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join(".a.session.00112233aabb.tmp");
+        fs::write(&dead, b"key").unwrap();
+        assert_eq!(sweep_stale_temps_once(dir.path()), 1);
+        assert!(!dead.exists());
+        // A second write into the same folder does not read it again...
+        fs::write(&dead, b"key").unwrap();
+        assert_eq!(sweep_stale_temps_once(dir.path()), 0);
+        // ...but listing (the full sweep) still removes what a later crash left.
+        assert_eq!(sweep_stale_temps(dir.path()), 1);
     }
 
     #[test]

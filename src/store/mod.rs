@@ -271,7 +271,7 @@ fn write(path: &Path, session: &Session, format: Format, replace: bool) -> Resul
         _ => path,
     };
     let parent = path.parent().unwrap_or(parent);
-    fsutil::sweep_stale_temps(parent);
+    fsutil::sweep_stale_temps_once(parent);
     let existing = match fs::symlink_metadata(path) {
         Ok(_) => read_file(path).ok(),
         Err(_) => None,

@@ -18,7 +18,6 @@ const VERSION: u32 = 1;
 /// Oldest findings are dropped beyond this many (a folder of a few thousand sessions fits).
 const MAX_ENTRIES: usize = 20_000;
 
-
 /// Where the statuses live by default (`<state folder>/statuses.json`).
 pub fn default_path() -> Option<PathBuf> {
     fsutil::state_dir().map(|d| d.join(STATUS_FILE))

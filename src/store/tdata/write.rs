@@ -42,7 +42,7 @@ pub fn write_folder(
         check_replaceable(dir, replace)?;
     }
     let files = build(sessions, passcode);
-    fsutil::sweep_stale_temps(fsutil::parent_of(dir));
+    fsutil::sweep_stale_temps_once(fsutil::parent_of(dir));
     let temp = fsutil::TempFolder::new(dir).map_err(|e| StoreError::io(dir, e))?;
     for (name, bytes) in &files {
         write_new(&temp.path().join(name), bytes).map_err(|e| StoreError::io(dir, e))?;
