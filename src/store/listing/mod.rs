@@ -38,7 +38,7 @@ use std::sync::mpsc;
 
 pub use json::JsonArray;
 
-use super::dir::{SessionDir, listable_files, tdata_listings};
+use super::dir::{SessionDir, scan_folder, tdata_listings_of};
 use super::{BackendKind, Format, Loaded};
 
 /// Rows handed to the caller at a time (the first ones show while the rest are read).
@@ -185,8 +185,15 @@ pub(crate) fn scan_with(
     now_ns: i128,
     mut on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
 ) -> super::Result<()> {
-    let files = listable_files(dir.root())?;
-    let companions = read::companions_present(dir.root(), &files);
+    let scan = scan_folder(dir.root())?;
+    let files = &scan.files;
+    let logged = |path: &Path| {
+        !scan.logged.is_empty()
+            && path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| scan.logged.contains(f))
+    };
     // The folder as its cache names it (however `--dir` spells it).
     let identity = std::fs::canonicalize(dir.root()).unwrap_or_else(|_| dir.root().into());
     let bytes = cache_path.and_then(cache::load_bytes);
@@ -194,7 +201,7 @@ pub(crate) fn scan_with(
         .as_deref()
         .and_then(|b| cache::Cache::parse(b, &identity))
         .unwrap_or_default();
-    let mut tdata: Vec<Summary> = tdata_listings(dir.root())
+    let mut tdata: Vec<Summary> = tdata_listings_of(dir.root(), &scan.folders)
         .into_iter()
         .map(|l| Summary {
             name: l.name,
@@ -220,7 +227,7 @@ pub(crate) fn scan_with(
         };
         for i in range {
             let (name, ext, path) = &files[i];
-            read::one(name, ext, path, companions[i], &old, &mut out);
+            read::one(name, ext, path, logged(path), &old, &mut out);
         }
         out
     };

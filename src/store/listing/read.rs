@@ -2,10 +2,9 @@
 //! fast way (one tgsess open for the header, one SQLite open read in one transaction), else
 //! the full way of `read_file`.
 
-use std::collections::HashSet;
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -19,34 +18,6 @@ use crate::store::{BackendKind, parse_text_bytes, read_file, read_sqlite_connect
 const HEAD: usize = 4096;
 /// Longest text file read as a string session (as `read_file`).
 const MAX_STRING_FILE: u64 = 64 * 1024;
-
-/// For each file, whether a `-journal` or `-wal` sits beside it (from one directory listing,
-/// so no file needs its own look). A file with one is read the full way.
-pub(super) fn companions_present(root: &Path, files: &[(String, &str, PathBuf)]) -> Vec<bool> {
-    let mut logs = HashSet::new();
-    if let Ok(entries) = fs::read_dir(root) {
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if let Some(name) = name.to_str()
-                && let Some(base) = name
-                    .strip_suffix("-journal")
-                    .or_else(|| name.strip_suffix("-wal"))
-            {
-                logs.insert(base.to_string());
-            }
-        }
-    }
-    files
-        .iter()
-        .map(|(_, _, path)| {
-            !logs.is_empty()
-                && path
-                    .file_name()
-                    .and_then(|f| f.to_str())
-                    .is_some_and(|f| logs.contains(f))
-        })
-        .collect()
-}
 
 /// Adds the row of one file (and its cache record) to `out`.
 pub(super) fn one(

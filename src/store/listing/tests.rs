@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::secret::AuthKey;
+use crate::store::dir::{listable_files, tdata_listings};
 use crate::store::{Format, Session, inspect, read_file, write_file};
 
 fn session(user: i64, key: u8) -> Session {
