@@ -37,8 +37,9 @@ timed() {
     t1=$(now_ms)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }'
 }
-list() { XDG_CACHE_HOME="$work/cache" "$BIN" --dir "$1" list --json; }
-cold() { rm -rf "$work/cache" "$1/.tgsess-list-cache.json"; list "$1"; }
+export XDG_CACHE_HOME="$work/cache"
+# No tgsess cache (an older tgsess kept it in the folder).
+uncache() { rm -rf "$work/cache" "$1/.tgsess-list-cache.json"; }
 
 printf "%8s | %10s %10s %10s | %10s %8s | %9s %9s\n" \
     files "cold ms" "warm ms" "telethon" "tel/cold" "cold/warm" "cold RSS" "warm RSS"
@@ -46,12 +47,12 @@ for n in "${sizes[@]}"; do
     dir="$work/s$n"
     "$PY" "$here/make_list_folder.py" "$dir" "$n"
     runs=$RUNS; [ "$n" -ge 100000 ] && runs=3
-    c=(); for _ in $(seq "$runs"); do c+=("$(timed cold "$dir")"); done
+    c=(); for _ in $(seq "$runs"); do uncache "$dir"; c+=("$(timed "$BIN" --dir "$dir" list --json)"); done
     cold_rss=$(cat "$work/rss")
     # Files younger than the racy window are never trusted from the cache: let them age.
     sleep 3.5
-    list "$dir" > /dev/null
-    w=(); for _ in $(seq "$runs"); do w+=("$(timed list "$dir")"); done
+    "$BIN" --dir "$dir" list --json > /dev/null
+    w=(); for _ in $(seq "$runs"); do w+=("$(timed "$BIN" --dir "$dir" list --json)"); done
     warm_rss=$(cat "$work/rss")
     t=(); for _ in $(seq "$([ "$n" -ge 10000 ] && echo 1 || echo 3)"); do
         t+=("$(timed "$PY" "$here/telethon_lister.py" "$dir")")

@@ -58,6 +58,23 @@ fn mixed_folder() -> tempfile::TempDir {
     )
     .unwrap();
     fs::write(tmp.path().join("logged.session-journal"), b"").unwrap();
+    // Names that need escaping, an IPv6 datacenter and a second DC without a key.
+    let mut rich = session(9, 9);
+    rich.is_bot = Some(false);
+    rich.dc_mut(4).ipv6 = Some("2001:db8::1".parse().unwrap());
+    rich.dc_mut(4).port = Some(443);
+    rich.user = Some(crate::store::SelfUser {
+        first_name: Some("Ä \"q\"\n\u{1}".into()),
+        last_name: Some(String::new()),
+        username: Some("u\\".into()),
+        phone: None,
+    });
+    write_file(
+        &tmp.path().join("rich.session"),
+        &rich,
+        Format::TgsessSqlite,
+    )
+    .unwrap();
     let open = tmp.path().join("open.session");
     write_file(&open, &session(6, 6), Format::TelethonSqlite(8)).unwrap();
     fs::set_permissions(&open, fs::Permissions::from_mode(0o644)).unwrap();
@@ -124,16 +141,31 @@ fn json_of(dir: &SessionDir, cache: Option<&Path>, now: i128) -> String {
     String::from_utf8(out).unwrap()
 }
 
+fn list_uncached(dir: &SessionDir) -> Vec<Summary> {
+    let mut all = Vec::new();
+    scan_with(dir, None, cache::now_ns(), |r| {
+        all.extend_from_slice(r);
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    all
+}
+
 #[test]
 fn rows_are_those_of_read_file_cold_warm_and_uncached() {
     let tmp = mixed_folder();
     let dir = SessionDir::new(tmp.path());
     let expected = oracle(tmp.path());
     assert!(expected.contains("\"error\": \"") && expected.contains("telethon-sqlite-v7"));
+    assert!(expected.contains("2001:db8::1") && expected.contains(r#"\"q\"\n\u0001"#));
     let cache_dir = tempfile::tempdir().unwrap();
     let cache = cache_dir.path().join("tgsess/list.bin");
     let t = cache::now_ns();
     assert_eq!(json_of(&dir, None, t), expected, "uncached");
+    // The hand-written rows are exactly serde_json's text of the same rows.
+    let rows = list_uncached(&dir);
+    let by_serde = serde_json::to_string_pretty(&rows).unwrap();
+    assert_eq!(by_serde, expected, "serde");
     assert_eq!(json_of(&dir, Some(&cache), t), expected, "cold");
     assert!(cache.exists());
     // Ten seconds later every record is trusted: the rows come from the cache alone.
