@@ -7,7 +7,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tgsess::secret::AuthKey;
 use tgsess::store::convert::{Overrides, prepare};
 use tgsess::store::dir::SessionDir;
-use tgsess::store::list_cache;
 use tgsess::store::{self, Format, PyrogramStringLayout, Session};
 
 const FILES: usize = 1000;
@@ -41,40 +40,7 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    // What `tgsess list --json` does: the listing cache, cold (every file read) and warm.
-    let cache = tmp.path().join(list_cache::CACHE_FILE);
-    c.bench_function("list --json of 1000 telethon files, cold cache", |b| {
-        b.iter(|| {
-            let _ = std::fs::remove_file(&cache);
-            let rows = list_cache::list(&dir).unwrap();
-            assert_eq!(rows.len(), FILES);
-            serde_json::to_string(
-                &rows
-                    .iter()
-                    .map(|r| r.info.clone().unwrap())
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap()
-        })
-    });
-    // A file's change time cannot be set, so wait out the racy window once: only files older
-    // than it are trusted from the cache.
-    std::thread::sleep(std::time::Duration::from_secs(4));
-    let _ = std::fs::remove_file(&cache);
-    list_cache::list(&dir).unwrap();
-    c.bench_function("list --json of 1000 telethon files, warm cache", |b| {
-        b.iter(|| {
-            let rows = list_cache::list(&dir).unwrap();
-            assert_eq!(rows.len(), FILES);
-            serde_json::to_string(
-                &rows
-                    .iter()
-                    .map(|r| r.info.clone().unwrap())
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap()
-        })
-    });
+    // `tgsess list --json`, cold and warm, and its floors: `cargo bench --bench list`.
 
     let overrides = Overrides {
         api_id: Some(12345),

@@ -432,3 +432,49 @@ fn an_in_place_sqlite_update_cut_short_rolls_back() {
         "32d1586ea457dfc8"
     );
 }
+
+/// Issue 14 goal 5: `list` writes nothing into the session folder; its cache goes to the
+/// user's cache folder (0700, a 0600 file), and a warm listing shows the same rows.
+#[test]
+fn list_writes_nothing_beside_the_sessions_and_caches_in_the_cache_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_home = tempfile::tempdir().unwrap();
+    for entry in manifest().into_iter().take(4) {
+        let path = fixture_path(&entry);
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let names = |p: &std::path::Path| {
+        let mut v: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = names(dir.path());
+    let list = || {
+        tgsess_bin::command()
+            .args(["list", "--json"])
+            .env("TGSESS_DIR", dir.path())
+            .env("XDG_CACHE_HOME", cache_home.path())
+            .output()
+            .unwrap()
+    };
+    let cold = list();
+    assert!(cold.status.success(), "{}", stderr(&cold));
+    assert_eq!(
+        names(dir.path()),
+        before,
+        "nothing new in the session folder"
+    );
+    let folder = cache_home.path().join("tgsess");
+    let caches = names(&folder);
+    assert_eq!(caches.len(), 1, "{caches:?}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700);
+    assert_eq!(mode(&folder.join(&caches[0])), 0o600);
+    let warm = list();
+    assert_eq!(stdout(&warm), stdout(&cold));
+    let rows: Vec<Value> = serde_json::from_str(&stdout(&cold)).unwrap();
+    assert_eq!(rows.len(), 4);
+}

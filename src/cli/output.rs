@@ -25,6 +25,17 @@ pub fn stdout(args: Arguments<'_>) -> Result<(), StdoutError> {
         .map_err(StdoutError)
 }
 
+/// Standard output for a long stream (a listing of 100,000 rows): `write` gets it locked and
+/// buffered, and what it wrote is flushed before this returns.
+pub fn stdout_stream<T>(
+    write: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> Result<T, StdoutError> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    let value = write(&mut out).map_err(StdoutError)?;
+    out.flush().map_err(StdoutError)?;
+    Ok(value)
+}
+
 /// Writes to standard error; a failure is ignored (there is no other place to report it).
 pub fn stderr(args: Arguments<'_>) {
     let mut err = io::stderr().lock();

@@ -1,20 +1,21 @@
 //! `list`, `inspect`, `convert`, `clone`, `rm`: the store over the command line.
 
+use std::io::Write;
 use std::net::IpAddr;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{Value, json};
 
 use super::GlobalArgs;
 use super::account::Prompter;
-use super::output::{errln, out, outln};
+use super::output::{self, errln, out, outln};
 use crate::secret::SecretString;
 use crate::store::StoreError;
 use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::SessionDir;
-use crate::store::list_cache;
+use crate::store::listing;
 use crate::store::{self, BackendKind, Format, Loaded, inspect};
 use crate::telegram::lock;
 use crate::text::{clean, clean_path};
@@ -209,89 +210,86 @@ pub(super) fn new_passcode() -> anyhow::Result<SecretString> {
 }
 
 fn list(dir: &SessionDir, json: bool) -> anyhow::Result<i32> {
-    let rows = list_cache::list(dir)?;
-    if json {
-        let arr: Vec<Value> = rows.iter().map(row_json).collect();
-        outln!("{}", serde_json::to_string_pretty(&Value::Array(arr))?)?;
-        return Ok(0);
-    }
-    if rows.is_empty() {
-        errln!("no sessions in {}", clean_path(dir.root()));
-        return Ok(0);
-    }
-    let mut table = String::new();
-    table.push_str(&format!(
-        "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} {}\n",
-        "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT", "ACCOUNT"
-    ));
-    for row in &rows {
-        let name = fit(&clean(&row.name), 24);
-        match &row.info {
-            Ok(v) => {
-                let bot = match v["is_bot"].as_bool() {
-                    Some(true) => "bot",
-                    Some(false) => "user",
-                    None => "-",
-                };
-                let account = [&v["first_name"], &v["last_name"]]
-                    .iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let account = if account.is_empty() {
-                    v["username"]
-                        .as_str()
-                        .map(|u| format!("@{u}"))
-                        .unwrap_or_default()
+    let mut listed = Ok(());
+    let mut rows = 0usize;
+    output::stdout_stream(|out| {
+        let mut failed = None;
+        let mut array = listing::JsonArray::default();
+        // Rows are written as they are read, never gathered into one text.
+        listed = listing::scan(dir, |batch| {
+            for row in batch {
+                let written = if json {
+                    array.row(out, row)
                 } else {
-                    account
+                    table_row(out, row, rows == 0)
                 };
-                let key = if v["auth_key_id_hex"].is_null() {
-                    " (no key)"
-                } else {
-                    ""
-                };
-                let exposed = if v["readable_by_others"] == true {
-                    " (warning: readable by other users)"
-                } else {
-                    ""
-                };
-                table.push_str(&format!(
-                    "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}{}\n",
-                    name,
-                    row.backend.name(),
-                    v["format"].as_str().unwrap_or("-"),
-                    v["dc_id"].to_string(),
-                    v["user_id"]
-                        .as_i64()
-                        .map(|u| u.to_string())
-                        .unwrap_or("-".into()),
-                    bot,
-                    clean(&account),
-                    key,
-                    exposed
-                ));
+                if let Err(e) = written {
+                    failed = Some(e);
+                    return ControlFlow::Break(());
+                }
+                rows += 1;
             }
-            Err(e) => table.push_str(&format!(
-                "{:<24} {:<7} error: {}\n",
-                name,
-                row.backend.name(),
-                e
-            )),
+            ControlFlow::Continue(())
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
+        if json && listed.is_ok() {
+            array.finish(out)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    listed?;
+    if !json && rows == 0 {
+        errln!("no sessions in {}", clean_path(dir.root()));
     }
-    out!("{table}")?;
     Ok(0)
 }
 
-fn row_json(row: &list_cache::Row) -> Value {
-    let mut obj = row.info.clone().unwrap_or_else(|_| json!({}));
-    let map = obj.as_object_mut().expect("an object");
-    map.insert("name".into(), json!(row.name));
-    map.insert("path".into(), json!(row.path.display().to_string()));
-    map.insert("backend".into(), json!(row.backend.name()));
-    map.insert("error".into(), json!(row.info.as_ref().err()));
-    obj
+/// One line of the plain `list` table (after its header, for the first row).
+fn table_row(out: &mut dyn Write, row: &listing::Summary, first: bool) -> std::io::Result<()> {
+    if first {
+        writeln!(
+            out,
+            "{:<24} {:<7} {:<22} {:>3} {:>12} {:<4} ACCOUNT",
+            "NAME", "BACKEND", "FORMAT", "DC", "USER ID", "BOT"
+        )?;
+    }
+    let name = fit(&clean(&row.name), 24);
+    match &row.info {
+        Ok(v) => {
+            let bot = match v.is_bot {
+                Some(true) => "bot",
+                Some(false) => "user",
+                None => "-",
+            };
+            let key = if v.auth_key_id_hex().is_none() {
+                " (no key)"
+            } else {
+                ""
+            };
+            let exposed = if v.readable_by_others == Some(true) {
+                " (warning: readable by other users)"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "{} {:<7} {:<22} {:>3} {:>12} {:<4} {}{}{}",
+                name,
+                row.backend.name(),
+                v.format.name(),
+                v.dc_id.to_string(),
+                v.user_id.map(|u| u.to_string()).unwrap_or("-".into()),
+                bot,
+                clean(&v.account_label()),
+                key,
+                exposed
+            )
+        }
+        Err(e) => writeln!(out, "{:<24} {:<7} error: {}", name, row.backend.name(), e),
+    }
 }
 
 fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {

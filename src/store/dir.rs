@@ -1,5 +1,6 @@
 //! The session directory: listing every session in it, naming, trash and permissions.
 
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -138,37 +139,65 @@ impl SessionDir {
     }
 }
 
+/// What one look at a session folder finds (one directory listing, no stat but for links).
+#[derive(Debug, Default)]
+pub struct FolderScan {
+    /// As [`listable_files`].
+    pub files: Vec<(String, &'static str, PathBuf)>,
+    /// Names of the entries that have a non-empty or empty `-journal` or `-wal` beside them.
+    pub logged: HashSet<String>,
+    /// Entries that may be tdata folders: visible folders and links (see [`tdata_listings_of`]).
+    pub folders: Vec<PathBuf>,
+}
+
 /// The entries of `root` that may be sessions, as (name, extension, path), sorted by name:
 /// every `*.session` and `*.string` whatever it is (a folder, a FIFO, a dangling link gets its
 /// row and its error), and regular `*.txt` files. A missing directory has none. Temp files of
 /// writers that died are removed on the way (they may hold a whole key).
 pub fn listable_files(root: &Path) -> Result<Vec<(String, &'static str, PathBuf)>> {
+    Ok(scan_folder(root)?.files)
+}
+
+/// [`listable_files`], the logs beside them and the possible tdata folders, from one listing.
+pub fn scan_folder(root: &Path) -> Result<FolderScan> {
     let entries = match fs::read_dir(root) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FolderScan::default()),
         Err(e) => return Err(StoreError::io(root, e)),
     };
     fsutil::sweep_stale_temps(root);
-    let mut candidates = Vec::new();
+    let mut scan = FolderScan::default();
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io(root, e))?;
         let path = entry.path();
+        // d_type answers without a stat; only links need one.
+        let kind = entry.file_type().ok();
+        if let Some(file) = path.file_name().and_then(OsStr::to_str) {
+            if let Some(base) = file
+                .strip_suffix("-journal")
+                .or_else(|| file.strip_suffix("-wal"))
+            {
+                scan.logged.insert(base.to_string());
+            }
+            if !file.starts_with('.') && kind.is_none_or(|t| t.is_dir() || t.is_symlink()) {
+                scan.folders.push(path.clone());
+            }
+        }
         if let Some((name, ext)) = split_name(&path) {
             // A .txt file is a session only if it holds one; anything but a file is not.
-            // d_type answers without a stat; only links need one.
             let listed = ext != "txt"
-                || match entry.file_type() {
-                    Ok(t) if t.is_symlink() => path.is_file(),
-                    Ok(t) => t.is_file(),
-                    Err(_) => false,
+                || match kind {
+                    Some(t) if t.is_symlink() => path.is_file(),
+                    Some(t) => t.is_file(),
+                    None => false,
                 };
             if listed {
-                candidates.push((name, ext, path));
+                scan.files.push((name, ext, path));
             }
         }
     }
-    candidates.sort();
-    Ok(candidates)
+    scan.files.sort();
+    Ok(scan)
 }
 
 fn read_candidate((name, ext, path): &(String, &'static str, PathBuf)) -> Option<Listed> {
@@ -194,16 +223,20 @@ fn read_candidate((name, ext, path): &(String, &'static str, PathBuf)) -> Option
 /// one row with the reason the folder cannot be read (for example its local passcode).
 /// Folders are never cached: their files change in place.
 pub fn tdata_listings(root: &Path) -> Vec<Listed> {
-    let Ok(entries) = fs::read_dir(root) else {
-        return Vec::new();
-    };
+    match scan_folder(root) {
+        Ok(scan) => tdata_listings_of(root, &scan.folders),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// [`tdata_listings`] of the entries a [`FolderScan`] found.
+pub fn tdata_listings_of(root: &Path, folders: &[PathBuf]) -> Vec<Listed> {
     let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
+    for path in folders {
         let Some(name) = path.file_name().and_then(OsStr::to_str).map(str::to_string) else {
             continue;
         };
-        if name.starts_with('.') || !path.is_dir() || !tdata::is_tdata_folder(&path) {
+        if !path.is_dir() || !tdata::is_tdata_folder(path) {
             continue;
         }
         let listed = |name: String, path: PathBuf, result| Listed {
@@ -212,7 +245,7 @@ pub fn tdata_listings(root: &Path) -> Vec<Listed> {
             backend: BackendKind::Folder,
             result,
         };
-        match tdata::read_folder(&path, b"") {
+        match tdata::read_folder(path, b"") {
             Ok(accounts) => {
                 for (i, account) in accounts.into_iter().enumerate() {
                     let (name, path) = if i == 0 {
@@ -228,7 +261,7 @@ pub fn tdata_listings(root: &Path) -> Vec<Listed> {
                     out.push(listed(name, path, Ok(loaded)));
                 }
             }
-            Err(e) => out.push(listed(name, path, Err(e))),
+            Err(e) => out.push(listed(name, path.clone(), Err(e))),
         }
     }
     out

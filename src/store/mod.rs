@@ -10,7 +10,7 @@ pub mod error;
 pub mod format;
 pub mod formats;
 pub mod inspect;
-pub mod list_cache;
+pub mod listing;
 pub mod model;
 pub mod set_dc;
 pub mod sqlite_read;
@@ -135,6 +135,11 @@ pub fn read_sqlite_bytes(bytes: &[u8], label: &str) -> Result<Loaded> {
     conn.deserialize_read_exact(rusqlite::MAIN_DB, &image[..], image.len(), true)
         .map_err(|e| sqlite_detect::explain(named, e))?;
     read_sqlite_connection(&conn, named)
+}
+
+/// A session string file's bytes, as [`read_file`] reads them; `label` names it in errors.
+pub(crate) fn parse_text_bytes(bytes: Vec<u8>, label: &str) -> Result<Loaded> {
+    parse_text(bytes, label)
 }
 
 fn parse_text(bytes: Vec<u8>, label: &str) -> Result<Loaded> {

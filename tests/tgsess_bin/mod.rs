@@ -7,14 +7,22 @@ use std::process::Command;
 
 pub const LOOPBACK_ONLY: (&str, &str) = ("TGSESS_LOOPBACK_ONLY", "1");
 
+/// The cache folder children use (the listing cache lives there): under the build's scratch
+/// folder, never the user's `~/.cache`.
+pub const CACHE_HOME: (&str, &str) = (
+    "XDG_CACHE_HOME",
+    concat!(env!("CARGO_TARGET_TMPDIR"), "/xdg-cache"),
+);
+
 /// The binary's path, for a child (a Python driver) that starts it itself: give that child
 /// [`LOOPBACK_ONLY`] in its environment, which it passes on.
 pub const PATH: &str = env!("CARGO_BIN_EXE_tgsess");
 
-/// `tgsess` with the loopback-only rule.
+/// `tgsess` with the loopback-only rule, and the test cache folder.
 pub fn command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tgsess"));
-    cmd.env(LOOPBACK_ONLY.0, LOOPBACK_ONLY.1);
+    cmd.env(LOOPBACK_ONLY.0, LOOPBACK_ONLY.1)
+        .env(CACHE_HOME.0, CACHE_HOME.1);
     cmd
 }
 
@@ -23,6 +31,7 @@ pub fn command() -> Command {
 pub fn pty_command() -> portable_pty::CommandBuilder {
     let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_tgsess"));
     cmd.env(LOOPBACK_ONLY.0, LOOPBACK_ONLY.1);
+    cmd.env(CACHE_HOME.0, CACHE_HOME.1);
     cmd
 }
 
@@ -51,7 +60,8 @@ pub fn traced(log: &std::path::Path) -> Command {
         .arg(log)
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_tgsess"))
-        .env(LOOPBACK_ONLY.0, LOOPBACK_ONLY.1);
+        .env(LOOPBACK_ONLY.0, LOOPBACK_ONLY.1)
+        .env(CACHE_HOME.0, CACHE_HOME.1);
     cmd
 }
 
