@@ -171,7 +171,10 @@ pub fn listable_files(root: &Path) -> Result<Vec<(String, &'static str, PathBuf)
     Ok(candidates)
 }
 
-fn read_candidate((name, ext, path): &(String, &'static str, PathBuf)) -> Option<Listed> {
+/// Reads one candidate of [`listable_files`] (`None`: a `.txt` file that holds no session).
+pub(crate) fn read_candidate(
+    (name, ext, path): &(String, &'static str, PathBuf),
+) -> Option<Listed> {
     let backend = if *ext == "session" {
         BackendKind::Sqlite
     } else {

@@ -6,6 +6,8 @@ pub mod config;
 pub mod effects;
 pub mod flows;
 pub mod keymap;
+pub mod list_index;
+pub mod loader;
 pub mod logging;
 pub mod msg;
 pub mod state;
@@ -102,6 +104,7 @@ async fn event_loop(
 ) -> anyhow::Result<i32> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner::new(service, dir, tx);
+    runner.set_source(loader::default_source());
     let lost = Arc::new(AtomicBool::new(false));
     let (mut term, _guard) = terminal::enter_watched(Arc::clone(&lost))?;
     let start = Instant::now();
