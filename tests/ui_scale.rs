@@ -209,21 +209,34 @@ fn the_first_rows_show_in_a_real_terminal_while_loading_goes_on() {
             ..Start::default()
         },
     );
-    t.wait_for("loading ");
+    t.wait_for("Sessions · loading");
+    t.wait_for("acct-");
     let screen = t.screen();
-    assert!(screen.contains(&format!("/{FILES} ")), "{screen}");
+    // The scroll label counts the rows in the list: not all of them yet.
     assert!(
-        !screen.contains(&format!("loading {FILES}/")),
+        !screen.contains(&format!(" 1/{FILES} ")),
         "the rest is held back: {screen}"
     );
-    assert!(screen.contains("acct-"), "{screen}");
     // Keys answer while loading: the scroll label follows the selection.
     t.send(b"j");
     t.wait_for(" 2/");
-    // Open the gate: the loader goes on, the progress line goes away, every row is there.
+    let chosen = selected_line(&t.screen());
+    // Open the gate: the loader goes on, the progress line goes away, every row is there,
+    // and the selection stayed on its session while rows sorting before it came in.
     let _writer = std::fs::OpenOptions::new().write(true).open(&gate).unwrap();
-    t.wait_gone("loading ");
-    t.wait_for(&format!(" 2/{FILES} "));
+    t.wait_gone("loading");
+    t.wait_for(&format!("/{FILES} "));
+    assert_eq!(selected_line(&t.screen()), chosen);
     t.send(b"q");
     assert_eq!(t.wait_exit(), 0);
+}
+
+/// The name on the selected (▶) line of the list.
+fn selected_line(screen: &str) -> String {
+    let line = screen
+        .lines()
+        .find(|l| l.contains('▶'))
+        .unwrap_or_else(|| panic!("no selection: {screen}"));
+    let after = line.split('▶').nth(1).unwrap();
+    after.split_whitespace().next().unwrap_or("").to_string()
 }

@@ -238,7 +238,8 @@ pub fn tdata_listings(root: &Path) -> Vec<Listed> {
 }
 
 /// `name` and extension of a listable file; hidden files and other extensions are skipped.
-fn split_name(path: &Path) -> Option<(String, &'static str)> {
+/// (Shared with `store::stream`, which scans the folder the same way while it reads.)
+pub(crate) fn split_name(path: &Path) -> Option<(String, &'static str)> {
     let file = path.file_name()?.to_str()?;
     if file.starts_with('.') {
         return None;

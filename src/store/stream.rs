@@ -1,20 +1,26 @@
-//! The session folder listed as a stream: the candidate names first (one `readdir`, so the
-//! total is known at once), then the files read on a few threads, each finished chunk handed
-//! to the caller as soon as it is read. The TUI shows the first rows while the rest load.
-//! Same rows as [`SessionDir::list`](super::dir::SessionDir::list), in the order read, each
-//! turned into the caller's row type on the reading threads (`map`).
+//! The session folder listed as a stream: one thread scans the folder and hands out chunks of
+//! candidate files as it finds them, a few threads read those, and each finished chunk goes to
+//! the caller at once, so the first rows come after a few dozen files, not after the whole
+//! `readdir`. Same rows as [`SessionDir::list`](super::dir::SessionDir::list) (the same rule
+//! picks the files), in the order read, each turned into the caller's row type on the reading
+//! threads (`map`).
 
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
 
-use super::dir::{Listed, listable_files, read_candidate, tdata_listings};
-use super::error::Result;
+use super::dir::{Listed, read_candidate, split_name, tdata_listings};
+use super::error::{Result, StoreError};
+use crate::fsutil;
 
 /// Files one worker reads before handing them over: small, so the first rows come early.
 const CHUNK: usize = 32;
 
-/// What the stream yields, in this order: `Total` once, then `Rows` until every file is read.
+type Candidate = (String, &'static str, PathBuf);
+
+/// What the stream yields: `Rows` as files are read, and `Total` once, when the scan of the
+/// folder has counted the files (usually after the first rows).
 #[derive(Debug)]
 pub enum StreamEvent<T> {
     /// How many files will be read (tdata folders, read last, may add rows beyond it).
@@ -29,46 +35,63 @@ pub fn stream_listing<T: Send>(
     map: impl Fn(Listed) -> T + Sync,
     mut sink: impl FnMut(StreamEvent<T>) -> bool,
 ) -> Result<()> {
-    let candidates = listable_files(root)?;
-    if !sink(StreamEvent::Total(candidates.len())) {
-        return Ok(());
-    }
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            sink(StreamEvent::Total(0));
+            return Ok(());
+        }
+        Err(e) => return Err(StoreError::io(root, e)),
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<Vec<T>>();
-    std::thread::scope(|scope| {
+    let (work_tx, work_rx) = mpsc::channel::<Vec<Candidate>>();
+    let work_rx = Mutex::new(work_rx);
+    let (tx, rx) = mpsc::channel::<StreamEvent<T>>();
+    let scan_error = std::thread::scope(|scope| {
+        let (stop, work_rx, map) = (&stop, &work_rx, &map);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, stop, candidates, map) = (&next, &stop, &candidates, &map);
             scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                    if start >= candidates.len() {
+                loop {
+                    let job = work_rx.lock().expect("no reader panics").recv();
+                    let Ok(chunk) = job else { break };
+                    if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let end = (start + CHUNK).min(candidates.len());
-                    let chunk = candidates[start..end]
-                        .iter()
-                        .filter_map(read_candidate)
-                        .map(map)
-                        .collect();
-                    if tx.send(chunk).is_err() {
+                    let rows = chunk.iter().filter_map(read_candidate).map(map).collect();
+                    if tx.send(StreamEvent::Rows(rows)).is_err() {
                         break;
                     }
                 }
             });
         }
+        let scanner = {
+            let tx = tx.clone();
+            scope.spawn(move || {
+                let result = scan(entries, stop, |chunk| work_tx.send(chunk).is_ok());
+                if let Ok(n) = &result {
+                    let _ = tx.send(StreamEvent::Total(*n));
+                }
+                // Dead writers' temp files may hold keys: removed on the way, as `list` does.
+                fsutil::sweep_stale_temps(root);
+                result.err()
+            })
+        };
         drop(tx);
-        for chunk in rx {
-            if !sink(StreamEvent::Rows(chunk)) {
+        for event in rx {
+            if !sink(event) {
                 stop.store(true, Ordering::Relaxed);
                 break;
             }
         }
+        scanner.join().expect("the scan does not panic")
     });
+    if let Some(e) = scan_error {
+        return Err(StoreError::io(root, e));
+    }
     if !stop.load(Ordering::Relaxed) {
         let folders = tdata_listings(root);
         if !folders.is_empty() {
@@ -76,6 +99,48 @@ pub fn stream_listing<T: Send>(
         }
     }
     Ok(())
+}
+
+/// Hands out the folder's candidate files in chunks as `readdir` finds them (the rule of
+/// `dir::listable_files`: every `*.session` and `*.string`, regular `*.txt` files); returns
+/// how many there were.
+fn scan(
+    entries: fs::ReadDir,
+    stop: &AtomicBool,
+    mut hand_out: impl FnMut(Vec<Candidate>) -> bool,
+) -> std::io::Result<usize> {
+    let mut count = 0;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for entry in entries {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(count);
+        }
+        let entry = entry?;
+        let path = entry.path();
+        let Some((name, ext)) = split_name(&path) else {
+            continue;
+        };
+        // d_type answers without a stat; only links need one.
+        let listed = ext != "txt"
+            || match entry.file_type() {
+                Ok(t) if t.is_symlink() => path.is_file(),
+                Ok(t) => t.is_file(),
+                Err(_) => false,
+            };
+        if listed {
+            count += 1;
+            chunk.push((name, ext, path));
+            if chunk.len() == CHUNK
+                && !hand_out(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+            {
+                return Ok(count);
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        hand_out(chunk);
+    }
+    Ok(count)
 }
 
 #[cfg(test)]
@@ -107,9 +172,11 @@ mod tests {
             |l| l,
             |ev| {
                 match ev {
-                    StreamEvent::Total(n) => total = Some(n),
+                    StreamEvent::Total(n) => {
+                        assert!(total.is_none(), "the total comes once");
+                        total = Some(n);
+                    }
                     StreamEvent::Rows(rows) => {
-                        assert!(total.is_some(), "the total comes first");
                         assert!(rows.len() <= CHUNK);
                         chunks += 1;
                         streamed.extend(rows.into_iter().map(|l| (l.name, l.result.is_ok())));

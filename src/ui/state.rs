@@ -564,10 +564,14 @@ impl AppState {
             return;
         };
         load.loaded += rows.len();
-        load.total = total.max(load.loaded);
+        load.total = total;
+        // Room for every row at once: growing by doubling would leave up to half unused.
+        let room = total.saturating_sub(load.loaded - rows.len());
         if load.live {
+            self.rows.reserve_exact(room);
             self.append_rows(rows);
         } else {
+            load.incoming.reserve_exact(room);
             load.incoming.extend(rows);
         }
     }

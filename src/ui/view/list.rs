@@ -148,11 +148,13 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
         })
         .title(Span::styled(
             match &st.load {
-                Some(l) if l.total > 0 => format!(
+                // The total is known once the folder is scanned, usually after the first rows.
+                Some(l) if l.total > 0 && l.total >= l.loaded => format!(
                     " Sessions · loading {}/{} ",
                     thousands(l.loaded),
                     thousands(l.total)
                 ),
+                Some(l) => format!(" Sessions · loading {}… ", thousands(l.loaded)),
                 _ => " Sessions ".to_string(),
             },
             v.theme.style(Role::Title),
