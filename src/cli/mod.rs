@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod check;
+pub mod convert_batch;
 pub mod docs;
 pub mod output;
 pub mod sandbox;

@@ -37,7 +37,7 @@ pub enum StoreCommand {
         #[arg(long)]
         reveal: bool,
     },
-    /// Convert a session to another format.
+    /// Convert a session to another format (several files or a folder: each into -o FOLDER).
     Convert(ConvertArgs),
     /// Copy a session into the directory under a new name (same auth key).
     Clone {
@@ -61,8 +61,10 @@ pub enum CloneTarget {
 
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
-    /// A file, a session name, a session string, or - (stdin).
-    pub input: String,
+    /// A file, a session name, a session string, or - (stdin). Several files or a folder
+    /// (every session in it) convert each into the folder -o FOLDER.
+    #[arg(required = true, num_args = 1.., value_name = "INPUT")]
+    pub inputs: Vec<String>,
     /// tgsess-string, telethon-string, pyrogram-string, tgsess-sqlite, telethon-sqlite,
     /// pyrogram-sqlite (schema 3, every fork reads it; or pyrogram-sqlite-v7 = kurigram-sqlite,
     /// pyrofork-sqlite), tdata (a Telegram Desktop folder).
@@ -121,6 +123,9 @@ pub fn run(cmd: StoreCommand, global: &GlobalArgs) -> anyhow::Result<i32> {
                 out!("{}", inspect::to_text(&loaded, reveal))?;
             }
             Ok(0)
+        }
+        StoreCommand::Convert(args) if super::convert_batch::is_batch(&args) => {
+            super::convert_batch::run(args, &dir)
         }
         StoreCommand::Convert(args) => convert(args, &dir),
         StoreCommand::Clone { src, name, to } => clone(&src, &name, to, &dir),
@@ -191,7 +196,7 @@ pub fn read_path(path: &Path) -> anyhow::Result<Loaded> {
 }
 
 /// A new local passcode for a tdata folder (asked twice on a terminal).
-fn new_passcode() -> anyhow::Result<SecretString> {
+pub(super) fn new_passcode() -> anyhow::Result<SecretString> {
     let mut prompter = Prompter::new();
     let first = prompter.secret("New local passcode: ")?;
     if prompter.is_interactive() && prompter.secret("New local passcode again: ")? != first {
@@ -290,7 +295,7 @@ fn row_json(row: &list_cache::Row) -> Value {
 }
 
 fn convert(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
-    let loaded = read_input(&args.input, dir)?;
+    let loaded = read_input(&args.inputs[0], dir)?;
     let overrides = Overrides {
         api_id: args.api_id,
         user_id: args.user_id,

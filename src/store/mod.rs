@@ -2,6 +2,7 @@
 //! Nothing here touches the network.
 
 pub mod adapter;
+pub mod batch;
 pub mod convert;
 pub mod dc_table;
 pub mod dir;

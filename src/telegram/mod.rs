@@ -58,6 +58,7 @@ pub mod password;
 pub mod phone;
 pub mod qr;
 pub mod service;
+pub mod srp_group;
 pub mod two_step;
 pub mod types;
 

@@ -7,6 +7,7 @@ use num_bigint::BigUint;
 use zeroize::Zeroizing;
 
 use super::error::TgError;
+use super::srp_group::{GROUPS, GroupCheck};
 use super::types::PasswordChallenge;
 use crate::crypto::srp;
 use crate::secret::SecretString;
@@ -56,22 +57,26 @@ fn validate_srp_params(algo: &ModPow, srp_b: Option<&[u8]>) -> Result<(), TgErro
     Ok(())
 }
 
-/// Checks p and g as Telegram requires (safe 2048-bit prime, g a generator). Call
+/// Checks p and g as Telegram requires (safe 2048-bit prime, g a generator); Telegram's p
+/// and primes already verified are not tested again (see [`super::srp_group`]). Call
 /// [`validate_srp_params`] first: grammers panics on some values it lets through.
-fn check_group(algo: &ModPow) -> Result<(), TgError> {
-    if grammers_crypto::two_factor_auth::check_p_and_g(&algo.p, &algo.g) {
-        Ok(())
-    } else {
-        Err(TgError::unexpected(
-            "the server sent bad 2FA parameters (p, g)",
-        ))
-    }
+fn check_group(groups: &GroupCheck, algo: &ModPow) -> Result<(), TgError> {
+    groups.check(&algo.p, algo.g)
 }
 
 /// The SRP proof of `password` against a challenge: `inputCheckPasswordEmpty` when the account
 /// has no password, else `inputCheckPasswordSRP{srp_id, A, M1}`. Costs one PBKDF2 (100,000
 /// iterations of HMAC-SHA512).
 pub fn srp_check(
+    challenge: &PasswordChallenge,
+    password: Option<&SecretString>,
+) -> Result<tl::enums::InputCheckPasswordSrp, TgError> {
+    srp_check_with(&GROUPS, challenge, password)
+}
+
+/// [`srp_check`] with the given group check (tests pass one with its own cache and counter).
+fn srp_check_with(
+    groups: &GroupCheck,
     challenge: &PasswordChallenge,
     password: Option<&SecretString>,
 ) -> Result<tl::enums::InputCheckPasswordSrp, TgError> {
@@ -94,7 +99,7 @@ pub fn srp_check(
         }
     };
     validate_srp_params(algo, Some(&srp_b))?;
-    check_group(algo)?;
+    check_group(groups, algo)?;
     if info.secure_random.len() > 256 || info.secure_random.is_empty() {
         return Err(TgError::unexpected(
             "account.password with a bad secure_random",
@@ -158,7 +163,7 @@ pub fn new_settings_with_salt(
     }
     let algo = mod_pow(new_algo)?;
     validate_srp_params(algo, None)?;
-    check_group(algo)?;
+    check_group(&GROUPS, algo)?;
     if algo.p != srp::prime_bytes() || algo.g != srp::G as i32 {
         // `srp::verifier` is written for Telegram's one group; any other is refused.
         return Err(TgError::unexpected(
@@ -418,6 +423,49 @@ mod tests {
                 matches!(result, Err(TgError::BadSrpParameter(_))),
                 "g {g}: {result:?}"
             );
+        }
+    }
+
+    /// Repeated logins against Telegram's group run no primality test; a server with an
+    /// unsafe prime (Telegram's p + 4, a multiple of 3) is refused before any proof is made.
+    #[test]
+    fn logins_skip_the_prime_test_for_telegrams_p_and_refuse_an_unsafe_one() {
+        fn count_only(_: &[u8]) -> bool {
+            false
+        }
+        let groups = GroupCheck::new(count_only);
+        let password = SecretString::new("x");
+        for _ in 0..3 {
+            let check = srp_check_with(
+                &groups,
+                &challenge_with(telegram_algo(), vec![5; 256]),
+                Some(&password),
+            );
+            assert!(
+                matches!(check, Ok(tl::enums::InputCheckPasswordSrp::Srp(_))),
+                "{check:?}"
+            );
+        }
+        assert_eq!(groups.primality_tests(), 0);
+
+        let unsafe_p = (srp::prime() + BigUint::from(4u8)).to_bytes_be();
+        let algo = ModPow {
+            p: unsafe_p,
+            g: 4,
+            ..telegram_algo()
+        };
+        let real = GroupCheck::new(|p| grammers_crypto::two_factor_auth::check_p_and_g(p, &4));
+        for n in 1..=2 {
+            let result = srp_check_with(
+                &real,
+                &challenge_with(algo.clone(), vec![5; 256]),
+                Some(&password),
+            );
+            assert!(
+                matches!(result, Err(TgError::BadSrpParameter(_))),
+                "{result:?}"
+            );
+            assert_eq!(real.primality_tests(), n);
         }
     }
 

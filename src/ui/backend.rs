@@ -114,8 +114,9 @@ impl Backend {
             Mode::InProcessSandbox => return Self::in_process(&workspace, None).await,
             Mode::ExternalSandbox(state_dir) => {
                 let (options, fresh) = sandbox_options(state_dir.clone());
+                let dcs = sb::dc_addresses(state_dir).ok();
                 return Ok(Backend {
-                    service: Arc::new(LiveService::new(options, fresh, None)),
+                    service: Arc::new(LiveService::new(options, fresh, None).with_sandbox_dcs(dcs)),
                     dir: workspace.session_dir(),
                     sandbox: true,
                     demo_accounts: demo_lines(),
@@ -183,6 +184,7 @@ impl Backend {
                 .context("the in-process sandbox did not start")?,
         );
         let (options, fresh) = sandbox_options(workspace.default_state_dir());
+        let dcs = sb::dc_addresses(&workspace.default_state_dir()).ok();
         // The first demo user "scans" QR codes.
         let scanner = DEMO_ACCOUNTS
             .iter()
@@ -192,7 +194,9 @@ impl Backend {
         let demo_scan: DemoScan =
             Arc::new(move |url| for_scan.accept_qr(scanner, url).map_err(|e| e.to_string()));
         Ok(Backend {
-            service: Arc::new(LiveService::new(options, fresh, Some(demo_scan))),
+            service: Arc::new(
+                LiveService::new(options, fresh, Some(demo_scan)).with_sandbox_dcs(dcs),
+            ),
             dir: workspace.session_dir(),
             sandbox: true,
             demo_accounts: demo_lines(),

@@ -167,6 +167,21 @@ pub enum Effect {
         passcode: SecretString,
         replace: bool,
     },
+    /// What the status book says about these rows (fleet::statuses).
+    LoadStatuses {
+        req: ReqId,
+        rows: Vec<super::fleet::statuses::Lookup>,
+    },
+    /// Files what an action found in the status book, so a restart shows it.
+    RecordStatuses {
+        changes: Vec<super::fleet::statuses::Filed>,
+    },
+    /// Checks many rows at once (paced); each row's progress comes back as it goes, then the
+    /// whole result. Closing `req.pane` (the run's id) stops it.
+    CheckMany {
+        req: ReqId,
+        targets: Vec<crate::telegram::check::CheckTarget>,
+    },
     /// The pane closed: abort every task it started and end its flow in the service, which
     /// drops the clients, connections and session locks kept for it.
     ClosePane {
@@ -208,6 +223,9 @@ impl Effect {
             Effect::SaveImport { .. } => "SaveImport",
             Effect::Export { .. } => "Export",
             Effect::ExportTdata { .. } => "ExportTdata",
+            Effect::LoadStatuses { .. } => "LoadStatuses",
+            Effect::RecordStatuses { .. } => "RecordStatuses",
+            Effect::CheckMany { .. } => "CheckMany",
             Effect::ClosePane { .. } => "ClosePane",
             Effect::Clipboard(_) => "Clipboard",
             Effect::Quit => "Quit",
@@ -223,6 +241,8 @@ pub struct Runner {
     source: Arc<dyn RowSource>,
     /// The listing that still counts (its seq): an older one stops reading.
     current_load: Arc<AtomicU64>,
+    /// The status book (`None`: statuses are neither read nor kept, as in most tests).
+    status_file: Option<PathBuf>,
 }
 
 impl Runner {
@@ -238,6 +258,7 @@ impl Runner {
             tasks: HashMap::new(),
             source: Arc::new(StreamedFolder),
             current_load: Arc::new(AtomicU64::new(0)),
+            status_file: None,
         }
     }
 
@@ -270,6 +291,11 @@ impl Runner {
         self.track(req.pane, handle.abort_handle());
     }
 
+    /// Reads and keeps statuses in the book at `file` (`store::status::default_path()`).
+    pub fn remember_statuses_in(&mut self, file: Option<PathBuf>) {
+        self.status_file = file;
+    }
+
     /// Starts `effect`. Terminal-level effects (clipboard, quit) are handed back to the caller.
     pub fn run(&mut self, effect: Effect) -> Option<Effect> {
         tracing::debug!(effect = effect.name(), "run");
@@ -284,6 +310,41 @@ impl Runner {
                 svc.end(pane);
             }
             Effect::LoadSessions { req } => self.load(req),
+            Effect::CheckMany { req, targets } => {
+                let tx = self.tx.clone();
+                let handle = tokio::spawn(async move {
+                    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
+                    let run = svc.check_many(targets, events);
+                    tokio::pin!(run);
+                    let send = |o| {
+                        let _ = tx.send(Msg::Done(req, o));
+                    };
+                    let results = loop {
+                        tokio::select! {
+                            results = &mut run => break results,
+                            Some(ev) = heard.recv() => send(Outcome::Checked(ev)),
+                        }
+                    };
+                    while let Ok(ev) = heard.try_recv() {
+                        send(Outcome::Checked(ev));
+                    }
+                    send(Outcome::CheckFinished(results));
+                });
+                self.track(req.pane, handle.abort_handle());
+            }
+            Effect::LoadStatuses { req, rows } => {
+                let file = self.status_file.clone()?;
+                self.blocking(req, move || {
+                    Outcome::Statuses(super::fleet::statuses::look_up(&file, &rows))
+                })
+            }
+            Effect::RecordStatuses { changes } => {
+                let file = self.status_file.clone()?;
+                let req = ReqId { pane: 0, seq: 0 };
+                self.blocking(req, move || {
+                    Outcome::Recorded(super::fleet::statuses::record(&file, changes))
+                })
+            }
             Effect::SendCode { req, login, phone } => self.spawn(req, async move {
                 Outcome::SentCode(svc.send_code(login, phone).await)
             }),

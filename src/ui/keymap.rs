@@ -106,10 +106,16 @@ pub enum Action {
     Copy,
     Terminate,
     TerminateAll,
+    Mark,
+    MarkAll,
+    ClearMarks,
+    CheckAll,
+    Bulk,
+    StopRun,
 }
 
 impl Action {
-    const ALL: [Action; 36] = [
+    const ALL: [Action; 42] = [
         Action::Quit,
         Action::ForceQuit,
         Action::Up,
@@ -146,6 +152,12 @@ impl Action {
         Action::Copy,
         Action::Terminate,
         Action::TerminateAll,
+        Action::Mark,
+        Action::MarkAll,
+        Action::ClearMarks,
+        Action::CheckAll,
+        Action::Bulk,
+        Action::StopRun,
     ];
 
     /// The name used in `keys.toml`.
@@ -186,6 +198,12 @@ impl Action {
             Action::Copy => "copy",
             Action::Terminate => "terminate",
             Action::TerminateAll => "terminate_all",
+            Action::Mark => "mark",
+            Action::MarkAll => "mark_all",
+            Action::ClearMarks => "clear_marks",
+            Action::CheckAll => "check_all",
+            Action::Bulk => "bulk",
+            Action::StopRun => "stop_run",
             Action::RecoverPassword => "recover_password",
         }
     }
@@ -228,6 +246,12 @@ impl Action {
             Action::Copy => "copy to the clipboard (OSC 52, works over SSH)",
             Action::Terminate => "terminate the selected authorization",
             Action::TerminateAll => "terminate all other authorizations",
+            Action::Mark => "mark / unmark the row",
+            Action::MarkAll => "mark every row the filter shows",
+            Action::ClearMarks => "clear the marks",
+            Action::CheckAll => "check every row the filter shows (paced)",
+            Action::Bulk => "act on the marked rows: check, log out, terminate others",
+            Action::StopRun => "stop the running check or bulk action",
             Action::RecoverPassword => "forgot the 2FA password: email a recovery code",
         }
     }
@@ -448,6 +472,12 @@ fn context_defaults(ctx: Context) -> Vec<Binding> {
             b(&[Key::ch('a')], Action::Authorizations, true),
             b(&[Key::ch('L')], Action::Logout, true),
             b(&[Key::ch('R')], Action::Refresh, false),
+            b(&[Key::ch('C')], Action::CheckAll, false),
+            b(&[Key::ch(' ')], Action::Mark, false),
+            b(&[Key::ch('*')], Action::MarkAll, false),
+            b(&[Key::ch('u')], Action::ClearMarks, false),
+            b(&[Key::ch('b')], Action::Bulk, false),
+            b(&[Key::plain(K::Esc)], Action::StopRun, false),
             b(&[Key::plain(K::Tab)], Action::FocusDetail, false),
             b(&[Key::ch('?'), Key::plain(K::F(1))], Action::Help, true),
             b(&[Key::ch('q')], Action::Quit, true),

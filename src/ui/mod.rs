@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod config;
 pub mod effects;
+pub mod fleet;
 pub mod flows;
 pub mod keymap;
 pub mod list_index;
@@ -84,6 +85,9 @@ pub fn run(global: &Settings) -> anyhow::Result<i32> {
             banner: backend.notice.clone(),
         };
         let mut st = AppState::new(keymap, mode);
+        st.fleet.unix_start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
         if let Some(n) = notices.first() {
             st.notice = Some(Notice::warn(n.clone()));
         }
@@ -105,6 +109,7 @@ async fn event_loop(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner::new(service, dir, tx);
     runner.set_source(loader::default_source());
+    runner.remember_statuses_in(crate::store::status::default_path());
     let lost = Arc::new(AtomicBool::new(false));
     let (mut term, _guard) = terminal::enter_watched(Arc::clone(&lost))?;
     let start = Instant::now();

@@ -82,6 +82,14 @@ pub enum Outcome {
     /// A tdata folder written: where.
     TdataWritten(Result<std::path::PathBuf, FolderWriteError>),
     Forked(R<LoginStep>),
+    /// The status book's findings: (row key, key id, finding).
+    Statuses(Vec<(String, String, crate::store::status::Finding)>),
+    /// A row of a running check: a flood wait, or its result.
+    Checked(crate::telegram::check::CheckEvent),
+    /// The check ended: every row's result, in the targets' order.
+    CheckFinished(Vec<crate::telegram::check::CheckResult>),
+    /// Findings were filed in the status book (or why not).
+    Recorded(Result<(), String>),
 }
 
 impl Outcome {
@@ -113,6 +121,8 @@ impl Outcome {
             Outcome::Exported(r) => err(r),
             Outcome::TdataWritten(r) => err(r),
             Outcome::Forked(r) => err(r),
+            Outcome::Statuses(_) | Outcome::Checked(_) | Outcome::CheckFinished(_) => None,
+            Outcome::Recorded(r) => err(r),
         }
     }
 }

@@ -289,6 +289,8 @@ pub struct Known {
     pub me: Option<Me>,
     pub password: Option<PasswordInfo>,
     pub authorizations: Option<Vec<Device>>,
+    /// What the last check (or action) found, as filed in the status book.
+    pub finding: Option<crate::store::status::Finding>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -435,6 +437,8 @@ pub struct AppState {
     /// Name order, sort order and the incremental filter (kept in step with `rows`).
     index: super::list_index::ListIndex,
     pub quit: bool,
+    /// Statuses, marks, the check of many rows and bulk actions (`ui::fleet`).
+    pub fleet: super::fleet::Fleet,
     next_pane: u64,
     pub(crate) app_seq: u64,
     /// App-level requests in flight: seq -> row key (for account checks).
@@ -470,6 +474,7 @@ impl AppState {
             load: None,
             index: Default::default(),
             quit: false,
+            fleet: super::fleet::Fleet::default(),
             next_pane: 1,
             app_seq: 0,
             app_requests: HashMap::new(),
@@ -730,7 +735,7 @@ impl AppState {
 
     /// True while something on screen counts down or spins (arms the timer).
     pub fn animating(&self) -> bool {
-        self.modals.iter().any(|m| m.animating())
+        self.modals.iter().any(|m| m.animating()) || self.fleet.animating()
     }
 
     /// True while any pane waits for an answer.

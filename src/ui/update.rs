@@ -5,6 +5,7 @@ use crossterm::event::{Event, KeyEvent, KeyEventKind};
 use tui_input::backend::crossterm::to_input_request;
 
 use super::effects::Effect;
+use super::fleet;
 use super::flows::{self, Cmd, Cx, Pane};
 use super::keymap::Action;
 use super::msg::{Msg, Outcome, ReqId};
@@ -241,6 +242,14 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
             );
         }
         Action::ForceQuit => return quit(st),
+        Action::Mark => fleet::marks::toggle(st),
+        Action::MarkAll => fleet::marks::mark_all(st),
+        Action::ClearMarks => fleet::marks::clear(st),
+        Action::CheckAll => {
+            let rows = st.view.clone();
+            return fleet::check_all::start(st, rows);
+        }
+        Action::StopRun => return fleet::check_all::stop(st),
         _ => {}
     }
     Vec::new()
@@ -294,6 +303,13 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
             Outcome::Listed(Ok(rows)) => {
                 st.reloading = None;
                 st.load_done(req.seq, rows);
+                return fleet::statuses::load_effect(st).into_iter().collect();
+            }
+            Outcome::Statuses(found) => fleet::statuses::on_loaded(st, found),
+            Outcome::Recorded(Err(e)) => {
+                st.notice = Some(Notice::warn(format!(
+                    "the statuses could not be saved: {e}"
+                )));
             }
             Outcome::Listed(Err(e)) => {
                 st.reloading = None;
@@ -305,24 +321,33 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
                 let Some(key) = st.app_requests.remove(&req.seq) else {
                     return Vec::new();
                 };
-                let known = st.known.entry(key).or_default();
-                match result {
+                let known = st.known.entry(key.clone()).or_default();
+                let found = match result {
                     Ok(me) => {
                         st.notice = Some(Notice::ok(format!("authorized as {}", me.display())));
-                        known.status = Some(Status::Authorized);
                         known.me = Some(me);
+                        Some(Status::Authorized)
                     }
                     Err(e) if flows::is_logged_out(&e) => {
-                        known.status = Some(Status::LoggedOut);
                         st.notice = Some(Notice::warn(flows::advice(&e)));
+                        Some(Status::LoggedOut)
                     }
-                    Err(e) => st.notice = Some(Notice::error(flows::advice(&e))),
-                }
+                    Err(e) => {
+                        st.notice = Some(Notice::error(flows::advice(&e)));
+                        None
+                    }
+                };
                 st.rebuild_view();
+                if let Some(status) = found {
+                    return fleet::statuses::spread(st, &key, status);
+                }
             }
             _ => {}
         }
         return Vec::new();
+    }
+    if st.fleet.owns(req.pane) {
+        return fleet::check_all::on_outcome(st, outcome);
     }
     // A result for a closed pane is dropped.
     let cx = Cx {
@@ -361,8 +386,18 @@ fn apply(st: &mut AppState, id: u64, cmds: Vec<Cmd>) -> Vec<Effect> {
             Cmd::Saved(row) => st.upsert_row(row),
             Cmd::Notice(n) => st.notice = Some(n),
             Cmd::Learned(key, change) => {
-                change(st.known.entry(key).or_default());
+                let known = st.known.entry(key.clone()).or_default();
+                let before = known.status;
+                change(known);
+                let after = known.status;
                 st.rebuild_view();
+                // A new status belongs to the key: every row holding it, and the book.
+                if let Some(status) = after.filter(|_| after != before) {
+                    fx.extend(fleet::statuses::spread(st, &key, status));
+                }
+            }
+            Cmd::Terminated(key, device) => {
+                fx.extend(fleet::statuses::terminated(st, &key, device.as_ref()));
             }
             Cmd::Reload => fx.push(load(st)),
             Cmd::Quit => fx.extend(quit(st)),

@@ -26,6 +26,8 @@ pub struct LiveService {
     demo_scan: Option<DemoScan>,
     /// Work kept between calls, by flow id; `end` drops it (and its connection's locks).
     flows: Mutex<HashMap<FlowId, Arc<AsyncMutex<Kept>>>>,
+    /// Sandbox mode: where each DC is served (for `check_many`).
+    sandbox_dcs: Option<std::collections::BTreeMap<i32, std::net::SocketAddr>>,
 }
 
 enum Kept {
@@ -50,7 +52,17 @@ impl LiveService {
             fresh,
             demo_scan,
             flows: Mutex::new(HashMap::new()),
+            sandbox_dcs: None,
         }
+    }
+
+    /// Sandbox mode: checks route sessions to these DCs and never dial another address.
+    pub fn with_sandbox_dcs(
+        mut self,
+        dcs: Option<std::collections::BTreeMap<i32, std::net::SocketAddr>>,
+    ) -> Self {
+        self.sandbox_dcs = dcs;
+        self
     }
 
     /// A fresh session on Telegram's default addresses (no sandbox).
@@ -670,5 +682,15 @@ impl AccountService for LiveService {
     fn get_me(&self, account: Account) -> Fut<Me> {
         let conn = self.connect(&account);
         Box::pin(async move { telegram::whoami(&conn.await?).await })
+    }
+
+    fn check_many(
+        &self,
+        targets: Vec<telegram::check::CheckTarget>,
+        events: mpsc::UnboundedSender<telegram::check::CheckEvent>,
+    ) -> futures_util::future::BoxFuture<'static, Vec<telegram::check::CheckResult>> {
+        let mut options = telegram::check::CheckOptions::new(self.options.clone());
+        options.sandbox_dcs = self.sandbox_dcs.clone();
+        Box::pin(async move { telegram::check::check_many(targets, &options, Some(events)).await })
     }
 }

@@ -11,12 +11,16 @@ use std::path::PathBuf;
 
 use futures_util::future::BoxFuture;
 
+use tokio::sync::mpsc;
+
+use super::check::{CheckEvent, CheckResult, CheckTarget};
 use super::edit_2fa::PasswordChange;
 use super::error::TgError;
 use super::flows::Edit2faStep;
 use super::types::{CodeSent, Device, Me, PasswordInfo};
 use crate::secret::SecretString;
 use crate::store::Session;
+use crate::store::status::{Finding, Status};
 
 /// Names one multi-step piece of work (the TUI uses its pane id).
 pub type FlowId = u64;
@@ -94,6 +98,31 @@ pub trait AccountService: Send + Sync + 'static {
     /// asked for, goes to `check_password`.
     fn fork(&self, flow: FlowId, account: Account) -> Fut<LoginStep>;
     fn get_me(&self, account: Account) -> Fut<Me>;
+    /// Checks many sessions at once, paced (see [`super::check::check_many`]); `events` hears
+    /// of each row as it goes. Dropping the future stops the run. Without a backend, every row
+    /// is an error saying why.
+    fn check_many(
+        &self,
+        targets: Vec<CheckTarget>,
+        events: mpsc::UnboundedSender<CheckEvent>,
+    ) -> BoxFuture<'static, Vec<CheckResult>> {
+        let _ = events;
+        Box::pin(async move {
+            targets
+                .into_iter()
+                .map(|t| CheckResult {
+                    name: t.name,
+                    path: t.path,
+                    key_id: None,
+                    finding: Finding::bare(
+                        Status::Error,
+                        Some("checking needs a connection to Telegram or the sandbox".into()),
+                        0,
+                    ),
+                })
+                .collect()
+        })
+    }
 }
 
 /// Used when no account backend is available: every network call explains why.

@@ -28,6 +28,8 @@ pub struct AuthsPane {
     list: Option<Vec<Device>>,
     at: usize,
     confirm: Option<Pending>,
+    /// What the running termination ends (to log out the local sessions that held it).
+    terminating: Option<Pending>,
     reqs: Requests,
     error: Option<PaneError>,
 }
@@ -42,6 +44,7 @@ impl AuthsPane {
             list: None,
             at: 0,
             confirm: None,
+            terminating: None,
             reqs: Requests::new(id),
             error: None,
         };
@@ -104,6 +107,7 @@ impl Pane for AuthsPane {
                         Pending::One(h) => Some(h),
                         Pending::AllOthers => None,
                     };
+                    self.terminating = Some(p);
                     return vec![Cmd::Run(Effect::Terminate {
                         req: self.reqs.start(cx.now),
                         account: Box::new(self.account.clone()),
@@ -131,10 +135,19 @@ impl Pane for AuthsPane {
                     Box::new(move |k| k.authorizations = Some(learned)),
                 )]
             }
-            Outcome::Terminated(Ok(())) => vec![
-                Cmd::Notice(Notice::ok("authorization terminated")),
-                self.load(cx.now),
-            ],
+            Outcome::Terminated(Ok(())) => {
+                let device = match self.terminating.take() {
+                    Some(Pending::One(h)) => {
+                        self.list.iter().flatten().find(|d| d.hash == h).cloned()
+                    }
+                    _ => None,
+                };
+                vec![
+                    Cmd::Terminated(self.row_key.clone(), device),
+                    Cmd::Notice(Notice::ok("authorization terminated")),
+                    self.load(cx.now),
+                ]
+            }
             Outcome::Authorizations(Err(e)) | Outcome::Terminated(Err(e)) => {
                 self.error = Some(PaneError::service(&e, cx.now));
                 Vec::new()

@@ -43,6 +43,9 @@ pub enum Cmd {
     Notice(Notice),
     /// Update what is known about the row with this key.
     Learned(String, Box<dyn FnOnce(&mut Known) + Send>),
+    /// Authorizations of the row's account were terminated: every other one (`None`) or this
+    /// device. Local sessions that held them are logged out.
+    Terminated(String, Option<crate::telegram::Device>),
     Reload,
     Quit,
 }
@@ -298,21 +301,23 @@ pub fn on_saved(result: Result<SessionRow, String>, error: &mut Option<PaneError
         Ok(mut row) => {
             let text = format!("saved '{}' ({})", row.name, row.format_name());
             let key = row.key();
+            // Only a login just made is known to be authorized; an imported or copied key
+            // has the status found for it (or none).
             let me = row.learned.take();
-            vec![
+            let learned = me.map(|me| {
                 Cmd::Learned(
                     key,
-                    Box::new(move |k| {
+                    Box::new(move |k: &mut Known| {
                         k.status = Some(super::state::Status::Authorized);
-                        if me.is_some() {
-                            k.me = me;
-                        }
-                    }),
-                ),
-                Cmd::Saved(row),
-                Cmd::Notice(Notice::ok(text)),
-                Cmd::Close,
-            ]
+                        k.me = Some(me);
+                    }) as Box<dyn FnOnce(&mut Known) + Send>,
+                )
+            });
+            vec![Cmd::Saved(row)]
+                .into_iter()
+                .chain(learned)
+                .chain([Cmd::Notice(Notice::ok(text)), Cmd::Close])
+                .collect()
         }
         Err(e) => {
             *error = Some(PaneError::text(format!("could not save: {e}")));

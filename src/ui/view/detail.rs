@@ -54,8 +54,14 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
             v.theme.style(Role::Error),
         ));
     }
-    let status = st.status(row);
-    out.push(kv("status", status.label().into(), Role::Base));
+    out.push(kv(
+        "status",
+        crate::ui::fleet::statuses::status_line(st, row),
+        Role::Base,
+    ));
+    if let Some(found) = crate::ui::fleet::statuses::last_check(st, row) {
+        out.push(kv("last check", text::clean(&found), Role::Base));
+    }
     let sharers = st.key_sharers(row);
     if !sharers.is_empty() {
         let names: Vec<String> = sharers

@@ -39,6 +39,9 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, status: Rect, hint_area:
         if x < status.x + status.width {
             f.set_cursor_position(Position::new(x, status.y));
         }
+    } else if let Some(line) = st.fleet.progress_line() {
+        let msg = text::truncate(&format!(" {line}"), status.width as usize);
+        f.render_widget(Paragraph::new(msg).style(v.theme.style(Role::Base)), status);
     } else if let Some(n) = &st.notice {
         let (role, prefix) = match n.kind {
             NoticeKind::Info => (Role::Base, ""),

@@ -119,7 +119,10 @@ fn cell_text(st: &AppState, row: &SessionRow, col: Col) -> String {
         Col::Dc => row.dc().map(|d| d.to_string()).unwrap_or_else(dash),
         Col::Kind => st.kind_label(row).to_string(),
         Col::Status if row.locked => "locked".to_string(),
-        Col::Status => st.status(row).label().to_string(),
+        Col::Status => st
+            .fleet
+            .row_text(&row.key(), st.now)
+            .unwrap_or_else(|| st.status(row).label().to_string()),
     }
 }
 
@@ -214,12 +217,16 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
         };
         let line_area = Rect::new(rows_area.x, y, rows_area.width, 1);
         buf.set_style(line_area, base);
-        // "=": another row holds the same auth key (one authorization, two files).
-        let marker = match (selected, st.shares_key(row)) {
-            (true, true) => "▶=",
-            (true, false) => "▶ ",
-            (false, true) => " =",
-            (false, false) => "  ",
+        // "=": another row holds the same auth key (one authorization, two files); "*": marked
+        // (the details still tell of a shared key).
+        let marked = crate::ui::fleet::marks::is_marked(st, &row.key());
+        let marker = match (selected, marked, st.shares_key(row)) {
+            (true, true, _) => "▶*",
+            (false, true, _) => " *",
+            (true, false, true) => "▶=",
+            (true, false, false) => "▶ ",
+            (false, false, true) => " =",
+            (false, false, false) => "  ",
         };
         buf.set_stringn(rows_area.x, y, marker, MARKER, base);
         let mut x = rows_area.x + MARKER as u16;

@@ -75,6 +75,9 @@ fn header(st: &AppState, v: &ViewCx, f: &mut Frame, area: ratatui::layout::Rect)
     if !st.filter.is_empty() {
         right.push_str(&format!(" · filter: {}", text::clean(&st.filter)));
     }
+    if !st.fleet.marks.is_empty() {
+        right.push_str(&format!(" · {} marked", st.fleet.marks.len()));
+    }
     let mode = if st.mode.sandbox { " [sandbox]" } else { "" };
     let left_w = (area.width as usize).saturating_sub(text::width(&right) + 1);
     let left = text::fit(

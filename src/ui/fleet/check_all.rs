@@ -1,0 +1,154 @@
+//! `C`: checks every row the filter shows through `telegram::check` (bounded concurrency,
+//! paced on FLOOD_WAIT), off the UI thread. Each row shows its progress; the status line says
+//! "12/30 checked"; Esc stops the run, keeping what was found.
+
+use super::statuses::{self, Filed};
+use super::{RowProgress, Run};
+use crate::store::status::Status as Found;
+use crate::telegram::check::{CheckEvent, CheckResult, CheckTarget, Summary};
+use crate::ui::effects::Effect;
+use crate::ui::msg::{Outcome, ReqId};
+use crate::ui::state::{AppState, Notice, Status};
+
+/// Starts a check of `rows` (indexes into `st.rows`); rows without a file are left out.
+pub fn start(st: &mut AppState, rows: Vec<usize>) -> Vec<Effect> {
+    if let Some(run) = &st.fleet.run {
+        st.notice = Some(Notice::warn(format!(
+            "{} already running (Esc stops it)",
+            run.what
+        )));
+        return Vec::new();
+    }
+    let picked: Vec<(String, CheckTarget)> = rows
+        .into_iter()
+        .filter_map(|i| {
+            let r = &st.rows[i];
+            let path = r.path.clone()?;
+            Some((
+                r.key(),
+                CheckTarget {
+                    name: r.name.clone(),
+                    path,
+                },
+            ))
+        })
+        .collect();
+    if picked.is_empty() {
+        st.notice = Some(Notice::warn("no session file to check here"));
+        return Vec::new();
+    }
+    let id = st.next_pane_id();
+    let (keys, targets): (Vec<String>, Vec<CheckTarget>) = picked.into_iter().unzip();
+    for k in &keys {
+        st.fleet.progress.insert(k.clone(), RowProgress::Queued);
+    }
+    st.fleet.run = Some(Run {
+        id,
+        what: "checked",
+        rows: keys,
+        done: 0,
+        unfiled: Vec::new(),
+    });
+    vec![Effect::CheckMany {
+        req: ReqId { pane: id, seq: 1 },
+        targets,
+    }]
+}
+
+/// A message of the running check.
+pub fn on_outcome(st: &mut AppState, outcome: Outcome) -> Vec<Effect> {
+    match outcome {
+        Outcome::Checked(CheckEvent::FloodWait { index, seconds }) => {
+            if let Some(key) = row_key(st, index) {
+                let until_ms = st.now + u64::from(seconds) * 1000;
+                st.fleet
+                    .progress
+                    .insert(key, RowProgress::Waiting { until_ms });
+            }
+            Vec::new()
+        }
+        Outcome::Checked(CheckEvent::Finished { index, result }) => {
+            found(st, index, result);
+            Vec::new()
+        }
+        Outcome::CheckFinished(results) => {
+            let summary = Summary::of(results.iter().map(|r| &r.finding));
+            // Rows not heard of one by one (none, normally) get their result now.
+            for (index, result) in results.into_iter().enumerate() {
+                if row_key(st, index).is_some_and(|k| st.fleet.progress.contains_key(&k)) {
+                    found(st, index, result);
+                }
+            }
+            st.notice = Some(Notice::ok(summary.line()));
+            finish(st)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Esc: stops the run (its task and every connection and lock it held), keeping the results.
+pub fn stop(st: &mut AppState) -> Vec<Effect> {
+    let Some(run) = &st.fleet.run else {
+        return Vec::new();
+    };
+    let (id, done, total) = (run.id, run.done, run.rows.len());
+    st.notice = Some(Notice::info(format!(
+        "stopped: {done} of {total} checked; the others were not touched"
+    )));
+    let mut fx = vec![Effect::ClosePane { pane: id }];
+    fx.extend(finish(st));
+    fx
+}
+
+fn row_key(st: &AppState, index: usize) -> Option<String> {
+    st.fleet.run.as_ref()?.rows.get(index).cloned()
+}
+
+/// One row's result: its status and finding, and a note to file it.
+fn found(st: &mut AppState, index: usize, result: CheckResult) {
+    let Some(key) = row_key(st, index) else {
+        return;
+    };
+    if st.fleet.progress.remove(&key).is_none() {
+        return;
+    }
+    if let Some(run) = &mut st.fleet.run {
+        run.done += 1;
+    }
+    let finding = result.finding;
+    let known = st.known.entry(key.clone()).or_default();
+    // A keyless file is "logged out" by the file itself; nothing to say more.
+    known.status =
+        (finding.status != Found::Unchecked).then(|| statuses::from_book(finding.status));
+    if known.status == Some(Status::Authorized) {
+        // The check saw the devices, not their details: the authorizations pane asks again.
+        known.authorizations = None;
+    }
+    known.finding = Some(finding.clone());
+    if let (Some(key_id), Some(run)) = (result.key_id, st.fleet.run.as_mut()) {
+        run.unfiled.push(Filed {
+            path: result.path,
+            key_id,
+            finding,
+        });
+    }
+    st.rebuild_view();
+}
+
+/// The run is over: the rows it did not reach show their statuses again; results are filed.
+fn finish(st: &mut AppState) -> Vec<Effect> {
+    let Some(run) = st.fleet.run.take() else {
+        return Vec::new();
+    };
+    for k in &run.rows {
+        st.fleet.progress.remove(k);
+    }
+    st.rebuild_view();
+    if run.unfiled.is_empty() {
+        Vec::new()
+    } else {
+        vec![Effect::RecordStatuses {
+            changes: run.unfiled,
+        }]
+    }
+}
