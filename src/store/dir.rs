@@ -200,7 +200,10 @@ pub fn scan_folder(root: &Path) -> Result<FolderScan> {
     Ok(scan)
 }
 
-fn read_candidate((name, ext, path): &(String, &'static str, PathBuf)) -> Option<Listed> {
+/// Reads one candidate of [`listable_files`] (`None`: a `.txt` file that holds no session).
+pub(crate) fn read_candidate(
+    (name, ext, path): &(String, &'static str, PathBuf),
+) -> Option<Listed> {
     let backend = if *ext == "session" {
         BackendKind::Sqlite
     } else {
@@ -268,7 +271,8 @@ pub fn tdata_listings_of(root: &Path, folders: &[PathBuf]) -> Vec<Listed> {
 }
 
 /// `name` and extension of a listable file; hidden files and other extensions are skipped.
-fn split_name(path: &Path) -> Option<(String, &'static str)> {
+/// (Shared with `store::stream`, which scans the folder the same way while it reads.)
+pub(crate) fn split_name(path: &Path) -> Option<(String, &'static str)> {
     let file = path.file_name()?.to_str()?;
     if file.starts_with('.') {
         return None;

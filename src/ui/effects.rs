@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+use super::loader::{Delivery, RowSource, StreamedFolder, deliver_batches};
 use super::msg::{FolderWriteError, Msg, Outcome, ReqId};
 use super::state::SessionRow;
 use crate::secret::SecretString;
@@ -257,6 +259,9 @@ pub struct Runner {
     dir: SessionDir,
     tx: UnboundedSender<Msg>,
     tasks: HashMap<u64, Vec<AbortHandle>>,
+    source: Arc<dyn RowSource>,
+    /// The listing that still counts (its seq): an older one stops reading.
+    current_load: Arc<AtomicU64>,
     /// The status book (`None`: statuses are neither read nor kept, as in most tests).
     status_file: Option<PathBuf>,
 }
@@ -272,8 +277,39 @@ impl Runner {
             dir,
             tx,
             tasks: HashMap::new(),
+            source: Arc::new(StreamedFolder),
+            current_load: Arc::new(AtomicU64::new(0)),
             status_file: None,
         }
+    }
+
+    /// Where listings come from (the default streams the session folder).
+    pub fn set_source(&mut self, source: Box<dyn RowSource>) {
+        self.source = Arc::from(source);
+    }
+
+    /// Streams the listing in: batches as they are read, then `Listed` with the rest.
+    fn load(&mut self, req: ReqId) {
+        self.current_load.store(req.seq, Ordering::SeqCst);
+        let (source, current) = (Arc::clone(&self.source), Arc::clone(&self.current_load));
+        let dir = self.dir.clone();
+        let tx = self.tx.clone();
+        let handle = tokio::task::spawn_blocking(move || {
+            let still_wanted = move || current.load(Ordering::SeqCst) == req.seq;
+            deliver_batches(source.as_ref(), &dir, still_wanted, |delivery| {
+                let outcome = match delivery {
+                    Delivery::Batch { rows, total } => Outcome::ListBatch { rows, total },
+                    Delivery::Done(result) => {
+                        if let Err(problem) = &result {
+                            tracing::info!(%problem, "listing failed");
+                        }
+                        Outcome::Listed(result)
+                    }
+                };
+                tx.send(Msg::Done(req, outcome)).is_ok()
+            });
+        });
+        self.track(req.pane, handle.abort_handle());
     }
 
     /// Reads and keeps statuses in the book at `file` (`store::status::default_path()`).
@@ -294,9 +330,7 @@ impl Runner {
                 }
                 svc.end(pane);
             }
-            Effect::LoadSessions { req } => {
-                self.blocking(req, move || Outcome::Listed(list_rows(&dir)))
-            }
+            Effect::LoadSessions { req } => self.load(req),
             Effect::CheckMany { req, targets } => {
                 let tx = self.tx.clone();
                 let handle = tokio::spawn(async move {
@@ -544,6 +578,7 @@ impl Runner {
 
     /// Aborts every task (quit, SIGHUP). Blocking store writes run to completion.
     pub fn cancel_all(&mut self) {
+        self.current_load.store(0, Ordering::SeqCst);
         for (_, tasks) in self.tasks.drain() {
             for t in tasks {
                 t.abort();

@@ -7,6 +7,8 @@ pub mod effects;
 pub mod fleet;
 pub mod flows;
 pub mod keymap;
+pub mod list_index;
+pub mod loader;
 pub mod logging;
 pub mod msg;
 pub mod state;
@@ -106,6 +108,7 @@ async fn event_loop(
 ) -> anyhow::Result<i32> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner::new(service, dir, tx);
+    runner.set_source(loader::default_source());
     runner.remember_statuses_in(crate::store::status::default_path());
     let lost = Arc::new(AtomicBool::new(false));
     let (mut term, _guard) = terminal::enter_watched(Arc::clone(&lost))?;

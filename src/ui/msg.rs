@@ -50,7 +50,13 @@ impl std::fmt::Display for FolderWriteError {
 /// The result of one effect.
 #[derive(Debug)]
 pub enum Outcome {
+    /// The last rows of a listing (all of it, for a listing not streamed), or why it failed.
     Listed(Result<Vec<SessionRow>, String>),
+    /// Rows of a listing still streaming in; `total`: how many it expects in all.
+    ListBatch {
+        rows: Vec<SessionRow>,
+        total: usize,
+    },
     SentCode(R<CodeSent>),
     SignIn(R<LoginStep>),
     LoggedIn(R<LoginResult>),
@@ -101,6 +107,7 @@ impl Outcome {
         }
         match self {
             Outcome::Listed(r) => err(r),
+            Outcome::ListBatch { .. } => None,
             Outcome::SentCode(r) => err(r),
             Outcome::SignIn(r) => err(r),
             Outcome::LoggedIn(r) => err(r),

@@ -53,6 +53,9 @@ pub struct SessionRow {
     pub locked: bool,
     /// Lower-case text the filter searches.
     search: String,
+    /// Computed once: the natural-sort key of the name and the id of the home DC's key.
+    name_key: Box<[u8]>,
+    key_id: Option<[u8; 8]>,
 }
 
 /// What a passcode-locked tdata folder's row says instead of an error.
@@ -76,7 +79,7 @@ impl SessionRow {
         if locked {
             row.locked = true;
             row.format = Some(Format::Tdata);
-            row.search = row.search_text();
+            row.derive_keys();
         }
         row
     }
@@ -105,9 +108,27 @@ impl SessionRow {
             learned: None,
             locked: false,
             search: String::new(),
+            name_key: Box::default(),
+            key_id: None,
         };
-        row.search = row.search_text();
+        row.derive_keys();
         row
+    }
+
+    /// The keys the list sorts, filters and groups by, computed once per row.
+    fn derive_keys(&mut self) {
+        self.search = self.search_text();
+        self.name_key = super::list_index::natural_key(&self.name);
+        self.key_id = self
+            .session
+            .as_ref()
+            .and_then(Session::auth_key)
+            .filter(|k| !k.is_all_zero())
+            .map(|k| k.key_id());
+    }
+
+    pub fn name_key(&self) -> &[u8] {
+        &self.name_key
     }
 
     pub fn memory(name: &str, session: Session) -> SessionRow {
@@ -123,8 +144,10 @@ impl SessionRow {
             learned: None,
             locked: false,
             search: String::new(),
+            name_key: Box::default(),
+            key_id: None,
         };
-        row.search = row.search_text();
+        row.derive_keys();
         row
     }
 
@@ -240,13 +263,23 @@ impl SessionRow {
 
     /// The id of the home DC's auth key (rows with the same id are one authorization).
     pub fn key_id(&self) -> Option<[u8; 8]> {
-        let key = self.session.as_ref()?.auth_key()?;
-        (!key.is_all_zero()).then(|| key.key_id())
+        self.key_id
     }
 
     pub fn matches(&self, needle_lower: &str) -> bool {
         needle_lower.is_empty() || self.search.contains(needle_lower)
     }
+}
+
+/// A listing streaming in: how far it is, and (for a reload) the rows read so far.
+#[derive(Debug)]
+pub struct Loading {
+    pub seq: u64,
+    pub loaded: usize,
+    pub total: usize,
+    /// Rows go straight into the list (the first load), else wait in `incoming`.
+    live: bool,
+    incoming: Vec<SessionRow>,
 }
 
 /// What a check or a pane found out about an account (kept across reloads, by row key).
@@ -407,6 +440,10 @@ pub struct AppState {
     pub loading: bool,
     /// A reload of the folder is in flight (its seq): answers of older loads are stale.
     pub reloading: Option<u64>,
+    /// The listing being streamed in, while it lasts (the progress line).
+    pub load: Option<Loading>,
+    /// Name order, sort order and the incremental filter (kept in step with `rows`).
+    index: super::list_index::ListIndex,
     pub quit: bool,
     /// Statuses, marks, the check of many rows and bulk actions (`ui::fleet`).
     pub fleet: super::fleet::Fleet,
@@ -442,6 +479,8 @@ impl AppState {
             mode,
             loading: true,
             reloading: None,
+            load: None,
+            index: Default::default(),
             quit: false,
             fleet: super::fleet::Fleet::default(),
             next_pane: 1,
@@ -519,6 +558,73 @@ impl AppState {
         }
     }
 
+    /// A listing `seq` starts streaming in. On the first load its rows show as they arrive;
+    /// a reload keeps the old rows on screen and swaps in the new ones when all are read.
+    pub fn start_load(&mut self, seq: u64) {
+        let live = self.loading && self.rows.iter().all(|r| r.backend == BackendKind::Memory);
+        self.load = Some(Loading {
+            seq,
+            loaded: 0,
+            total: 0,
+            live,
+            incoming: Vec::new(),
+        });
+    }
+
+    /// A batch of listing `seq` arrived (`total`: how many rows the listing expects).
+    pub fn load_batch(&mut self, seq: u64, rows: Vec<SessionRow>, total: usize) {
+        let Some(load) = self.load.as_mut().filter(|l| l.seq == seq) else {
+            return;
+        };
+        load.loaded += rows.len();
+        load.total = total;
+        // Room for every row at once: growing by doubling would leave up to half unused.
+        let room = total.saturating_sub(load.loaded - rows.len());
+        if load.live {
+            self.rows.reserve_exact(room);
+            self.append_rows(rows);
+        } else {
+            load.incoming.reserve_exact(room);
+            load.incoming.extend(rows);
+        }
+    }
+
+    /// Listing `seq` ended with its last `rows`.
+    pub fn load_done(&mut self, seq: u64, rows: Vec<SessionRow>) {
+        match self.load.take() {
+            Some(load) if load.seq == seq && load.live => {
+                self.append_rows(rows);
+                self.loading = false;
+            }
+            Some(mut load) if load.seq == seq => {
+                load.incoming.extend(rows);
+                self.set_rows(load.incoming, None);
+            }
+            // Not streamed (a caller with the whole listing at once).
+            _ => self.set_rows(rows, None),
+        }
+    }
+
+    /// Adds rows read from the folder (the first load streaming in); the selection stays on
+    /// its row.
+    pub fn append_rows(&mut self, rows: Vec<SessionRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        let keep = self.view.get(self.selected).copied();
+        let from = self.rows.len();
+        for id in rows.iter().filter_map(SessionRow::key_id) {
+            *self.key_counts.entry(id).or_default() += 1;
+        }
+        self.rows.extend(rows);
+        if self.index.covers(&self.rows[..from]) {
+            self.index.appended(&self.rows, from);
+        } else {
+            self.index.reset(&self.rows);
+        }
+        self.sort_and_filter(keep);
+    }
+
     /// Replaces the rows (a reload), keeping memory sessions and the selected name.
     pub fn set_rows(&mut self, mut rows: Vec<SessionRow>, select: Option<&str>) {
         let keep = self.selected_row().map(|r| r.key());
@@ -562,47 +668,52 @@ impl AppState {
         self.scroll_to_selection();
     }
 
-    /// Recomputes the filtered, sorted order (on filter, sort or data change; never per frame).
-    /// The selected session stays selected wherever it moves; if the filter hides it, the
-    /// selection falls back to its old position.
+    /// Recomputes the filtered, sorted order from scratch (on a data change or what the app
+    /// learned; never per frame). The selected session stays selected wherever it moves; if
+    /// the filter hides it, the selection falls back to its old position.
     pub fn rebuild_view(&mut self) {
         let keep = self.selected_row().map(SessionRow::key);
         self.key_counts.clear();
         for id in self.rows.iter().filter_map(SessionRow::key_id) {
             *self.key_counts.entry(id).or_default() += 1;
         }
+        self.index.reset(&self.rows);
+        // The old view may index other rows: the selection is found again by key.
+        let keep = keep.and_then(|k| self.rows.iter().position(|r| r.key() == k));
+        self.view.clear();
+        self.sort_and_filter(keep);
+    }
+
+    /// After a filter or sort change (rows unchanged): re-sorts only when the sort changed,
+    /// and filters only the current view when the needle grew.
+    pub fn refresh_view(&mut self) {
+        if !self.index.covers(&self.rows) {
+            return self.rebuild_view();
+        }
+        let keep = self.view.get(self.selected).copied();
+        self.sort_and_filter(keep);
+    }
+
+    /// Sorts (if the sort changed) and filters, then selects row `keep` again if shown.
+    fn sort_and_filter(&mut self, keep: Option<usize>) {
+        let mut index = std::mem::take(&mut self.index);
+        if index.sorted_for() != Some((self.sort, self.sort_desc)) {
+            index.sort(&self.rows, self.sort, self.sort_desc, &*self);
+        }
         // Plain text and triage words (`status:error`, `2fa:off`, `devices:>0`).
         let filter = super::fleet::triage::Filter::parse(&self.filter);
-        let mut view: Vec<usize> = (0..self.rows.len())
-            .filter(|i| filter.matches(self, &self.rows[*i]))
-            .collect();
-        let key = self.sort;
-        let rows = &self.rows;
-        let statuses: Vec<Status> = rows.iter().map(|r| self.status(r)).collect();
-        view.sort_by(|a, b| {
-            let (ra, rb) = (&rows[*a], &rows[*b]);
-            let ord = match key {
-                SortKey::Name => super::text::natural_cmp(&ra.name, &rb.name),
-                SortKey::Backend => ra.backend.name().cmp(rb.backend.name()),
-                SortKey::Format => ra.format_name().cmp(rb.format_name()),
-                SortKey::Account => ra.account().cmp(&rb.account()),
-                SortKey::UserId => ra.user_id().cmp(&rb.user_id()),
-                SortKey::Dc => ra.dc().cmp(&rb.dc()),
-                SortKey::Kind => ra.kind().cmp(rb.kind()),
-                SortKey::Status => statuses[*a].cmp(&statuses[*b]),
-                SortKey::TwoFa => super::fleet::triage::two_fa_rank(self, ra)
-                    .cmp(&super::fleet::triage::two_fa_rank(self, rb)),
-                SortKey::Devices => super::fleet::triage::devices_rank(self, ra)
-                    .cmp(&super::fleet::triage::devices_rank(self, rb)),
-            };
-            ord.then_with(|| ra.name.cmp(&rb.name))
-        });
-        if self.sort_desc {
-            view.reverse();
-        }
+        let mut view = std::mem::take(&mut self.view);
+        let plain = (!filter.uses_findings()).then(|| self.filter.to_lowercase());
+        index.filter(
+            &self.rows,
+            plain.as_deref(),
+            |r| filter.matches(self, r),
+            &mut view,
+        );
         self.view = view;
+        self.index = index;
         self.selected = keep
-            .and_then(|k| self.view.iter().position(|i| self.rows[*i].key() == k))
+            .and_then(|k| self.view.iter().position(|i| *i == k))
             .unwrap_or(self.selected)
             .min(self.view.len().saturating_sub(1));
         self.scroll_to_selection();
@@ -651,5 +762,19 @@ impl AppState {
 
     pub fn has_memory_sessions(&self) -> bool {
         self.rows.iter().any(|r| r.backend == BackendKind::Memory)
+    }
+}
+
+impl super::list_index::Learned for AppState {
+    fn status(&self, row: &SessionRow) -> Status {
+        AppState::status(self, row)
+    }
+
+    fn two_fa_rank(&self, row: &SessionRow) -> u8 {
+        super::fleet::triage::two_fa_rank(self, row)
+    }
+
+    fn devices_rank(&self, row: &SessionRow) -> std::cmp::Reverse<Option<u32>> {
+        super::fleet::triage::devices_rank(self, row)
     }
 }

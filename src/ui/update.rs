@@ -24,6 +24,7 @@ pub(crate) fn reload(st: &mut AppState) -> Effect {
 fn load(st: &mut AppState) -> Effect {
     st.app_seq += 1;
     st.reloading = Some(st.app_seq);
+    st.start_load(st.app_seq);
     Effect::LoadSessions {
         req: ReqId {
             pane: 0,
@@ -141,7 +142,7 @@ fn filter_key(st: &mut AppState, action: Option<Action>, ev: &KeyEvent) -> Vec<E
             if let Some(req) = to_input_request(&Event::Key(*ev)) {
                 input.handle(req);
                 st.filter = input.value().to_string();
-                st.rebuild_view();
+                st.refresh_view();
             }
         }
     }
@@ -180,11 +181,11 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Filter => st.filter_input = Some(tui_input::Input::new(st.filter.clone())),
         Action::SortNext => {
             st.sort = st.sort.next();
-            st.rebuild_view();
+            st.refresh_view();
         }
         Action::SortReverse => {
             st.sort_desc = !st.sort_desc;
-            st.rebuild_view();
+            st.refresh_view();
         }
         Action::FocusDetail => {
             st.focus = if detail { Focus::List } else { Focus::Detail };
@@ -313,10 +314,11 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
     if req.pane == 0 {
         match outcome {
             // Only the newest reload counts: an older answer would undo a newer one.
-            Outcome::Listed(_) if st.reloading != Some(req.seq) => {}
+            Outcome::Listed(_) | Outcome::ListBatch { .. } if st.reloading != Some(req.seq) => {}
+            Outcome::ListBatch { rows, total } => st.load_batch(req.seq, rows, total),
             Outcome::Listed(Ok(rows)) => {
                 st.reloading = None;
-                st.set_rows(rows, None);
+                st.load_done(req.seq, rows);
                 return fleet::statuses::load_effect(st).into_iter().collect();
             }
             Outcome::Statuses(found) => fleet::statuses::on_loaded(st, found),
@@ -329,6 +331,7 @@ fn done(st: &mut AppState, req: ReqId, outcome: Outcome) -> Vec<Effect> {
             }
             Outcome::Listed(Err(e)) => {
                 st.reloading = None;
+                st.load = None;
                 st.loading = false;
                 st.notice = Some(Notice::error(format!("cannot list sessions: {e}")));
             }

@@ -149,7 +149,19 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
         } else {
             ratatui::widgets::BorderType::Plain
         })
-        .title(Span::styled(" Sessions ", v.theme.style(Role::Title)));
+        .title(Span::styled(
+            match &st.load {
+                // The total is known once the folder is scanned, usually after the first rows.
+                Some(l) if l.total > 0 && l.total >= l.loaded => format!(
+                    " Sessions · loading {}/{} ",
+                    thousands(l.loaded),
+                    thousands(l.total)
+                ),
+                Some(l) => format!(" Sessions · loading {}… ", thousands(l.loaded)),
+                _ => " Sessions ".to_string(),
+            },
+            v.theme.style(Role::Title),
+        ));
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.height < 2 || inner.width < 4 {
@@ -256,6 +268,19 @@ pub fn render(st: &AppState, v: &ViewCx, f: &mut Frame, area: Rect) {
             v.theme.style(Role::Muted),
         );
     }
+}
+
+/// 12000 -> "12,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn col_sort_matches(st: &AppState, col: Col) -> bool {
