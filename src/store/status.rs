@@ -29,9 +29,11 @@ pub fn default_path() -> Option<PathBuf> {
 pub enum Status {
     Authorized,
     LoggedOut,
-    Error,
+    /// Nothing found out yet (the TUI's rows before a check; never filed by one).
+    Unknown,
     /// Another process holds the session or its key.
     InUse,
+    Error,
     /// Not checked: the session has no key.
     Unchecked,
 }
@@ -42,8 +44,9 @@ impl Status {
         match self {
             Status::Authorized => "authorized",
             Status::LoggedOut => "logged out",
-            Status::Error => "error",
+            Status::Unknown => "unknown",
             Status::InUse => "in use",
+            Status::Error => "error",
             Status::Unchecked => "unchecked",
         }
     }

@@ -566,7 +566,7 @@ impl Summary {
                 Status::LoggedOut => s.logged_out += 1,
                 Status::Error => s.errors += 1,
                 Status::InUse => s.in_use += 1,
-                Status::Unchecked => s.unchecked += 1,
+                Status::Unchecked | Status::Unknown => s.unchecked += 1,
             }
         }
         s

@@ -10,27 +10,9 @@ use crate::store::dir::Listed;
 use crate::store::{BackendKind, Format, Loaded, Session};
 use crate::telegram::{Account, Device, Me, PasswordInfo};
 
-/// What the app knows about an account's standing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Status {
-    Authorized,
-    LoggedOut,
-    Unknown,
-    InUse,
-    Error,
-}
-
-impl Status {
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Authorized => "authorized",
-            Status::LoggedOut => "logged out",
-            Status::Unknown => "unknown",
-            Status::InUse => "in use",
-            Status::Error => "error",
-        }
-    }
-}
+/// What the app knows about an account's standing: the store's word for it, one type from the
+/// status book to the list (`Unknown` until a check or an action finds out).
+pub use crate::store::status::Status;
 
 /// One line of the session list.
 #[derive(Clone, Debug)]

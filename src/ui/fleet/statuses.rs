@@ -21,26 +21,17 @@ pub struct Filed {
     pub finding: Finding,
 }
 
-/// The book's status as a list status (a keyless session is "logged out" by its file anyway).
-pub fn from_book(s: book::Status) -> Status {
+/// A filed status as the list shows it (a keyless session is "logged out" by its file anyway).
+pub fn from_book(s: Status) -> Status {
     match s {
-        book::Status::Authorized => Status::Authorized,
-        book::Status::LoggedOut => Status::LoggedOut,
-        book::Status::Error => Status::Error,
-        book::Status::InUse => Status::InUse,
-        book::Status::Unchecked => Status::Unknown,
+        Status::Unchecked => Status::Unknown,
+        s => s,
     }
 }
 
 /// A list status to file (`None`: nothing was found, nothing to file).
-pub fn to_book(s: Status) -> Option<book::Status> {
-    match s {
-        Status::Authorized => Some(book::Status::Authorized),
-        Status::LoggedOut => Some(book::Status::LoggedOut),
-        Status::Error => Some(book::Status::Error),
-        Status::InUse => Some(book::Status::InUse),
-        Status::Unknown => None,
-    }
+pub fn to_book(s: Status) -> Option<Status> {
+    (!matches!(s, Status::Unknown | Status::Unchecked)).then_some(s)
 }
 
 /// The hex key id the book files a row under.

@@ -130,7 +130,7 @@ fn status_role(s: Status) -> Role {
     match s {
         Status::Authorized => Role::Ok,
         Status::LoggedOut | Status::InUse => Role::Warn,
-        Status::Unknown => Role::Muted,
+        Status::Unknown | Status::Unchecked => Role::Muted,
         Status::Error => Role::Error,
     }
 }
