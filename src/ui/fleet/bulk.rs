@@ -338,6 +338,10 @@ pub fn write_exports(
                     .map_err(|e| e.to_string())?;
                 let _lock =
                     crate::telegram::lock::lock_for_writing(&path).map_err(|e| e.to_string())?;
+                // Looked at again under the lock: another writer may have taken the name since.
+                if std::fs::symlink_metadata(&path).is_ok() {
+                    return Err(format!("{}: already exists", path.display()));
+                }
                 crate::store::write_file(&path, &prepared, format).map_err(|e| e.to_string())?;
                 Ok(path)
             })();
