@@ -5,9 +5,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tgsess::secret::AuthKey;
 use tgsess::store::dir::SessionDir;
-use tgsess::store::{self, Format, PyrogramStringLayout, SelfUser, Session};
+use tgsess::store::{self, Format, PyrogramStringLayout};
 use tgsess::ui::effects::list_rows;
 use tgsess::ui::keymap::Keymap;
 use tgsess::ui::state::{AppState, Mode};
@@ -16,23 +15,9 @@ use tgsess::ui::view;
 
 const SESSIONS: usize = 1000;
 
-fn session(i: usize) -> Session {
-    let mut s = Session::new(1 + (i % 5) as i32);
-    let home = s.home_mut();
-    home.ipv4 = Some(std::net::Ipv4Addr::new(127, 0, 0, 1));
-    home.port = Some(443);
-    home.auth_key = Some(AuthKey::new([(i % 251) as u8; 256]));
-    s.user_id = Some(100_000 + i as i64);
-    s.is_bot = Some(i.is_multiple_of(10));
-    s.api_id = Some(1);
-    s.test_mode = Some(false);
-    s.user = Some(SelfUser {
-        first_name: Some(format!("User {i}")),
-        username: Some(format!("user{i}")),
-        ..SelfUser::default()
-    });
-    s
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::session;
 
 /// 1,000 files: a quarter each of tgsess and Telethon strings and SQLite files.
 fn populate(dir: &std::path::Path) {
