@@ -246,15 +246,11 @@ async fn two_fa_enable_with_recovery_email_then_change_and_disable() {
 #[tokio::test]
 async fn copy_clone_shares_the_key_and_fork_gets_a_new_one() {
     let mut h = Harness::new();
-    let alice_key =
-        h.st.selected_row()
-            .unwrap()
-            .session
-            .as_ref()
-            .unwrap()
-            .auth_key()
-            .unwrap()
-            .key_id_hex();
+    let alice_key = h
+        .session_of(h.st.selected_row().unwrap())
+        .auth_key()
+        .unwrap()
+        .key_id_hex();
     h.press(ch('c'));
     assert!(h.screen(100, 30).contains("shares the auth key"));
     h.press(key(KeyCode::Down));
@@ -323,7 +319,7 @@ async fn logout_after_confirmation_updates_the_status() {
 #[tokio::test]
 async fn import_a_pasted_string_and_a_file() {
     let mut h = Harness::new();
-    let source = fixture_rows()[0].session.clone().unwrap();
+    let source = fixture_session("alice");
     let text = store::encode_string(&source, Format::TelethonString).unwrap();
     h.press(ch('i'));
     h.send(Msg::Paste(text.clone()));
@@ -612,7 +608,7 @@ async fn help_wraps_and_pages_at_100_columns() {
 #[tokio::test]
 async fn shared_keys_are_visible() {
     let mut h = Harness::empty();
-    let alice = fixture_rows()[0].session.clone().unwrap();
+    let alice = fixture_session("alice");
     let mut forked = alice.clone();
     forked.home_mut().auth_key = Some(tgsess::secret::AuthKey::new([0xf0; 256]));
     let rows = vec![
@@ -825,4 +821,73 @@ async fn two_fa_editor_details_and_password_recovery() {
         h.screen(100, 30)
             .contains("bots have no two-step verification")
     );
+}
+
+/// Rows keep no keys: an action reads the file when it runs, and a file that holds another
+/// key than the row showed (replaced since the listing) is refused, saying what to do.
+#[tokio::test]
+async fn an_action_on_a_file_changed_since_the_listing_is_refused() {
+    let mut h = Harness::on_disk();
+    assert_eq!(selected_name(&h), "alice");
+    let path = h.st.selected_row().unwrap().path.clone().unwrap();
+    let mut other = fixture_session("bob");
+    other.dc_id = fixture_session("alice").dc_id;
+    store::write_file(&path, &other, Format::TelethonSqlite(7)).unwrap();
+    h.press(ch('L'));
+    h.press(ch('y'));
+    h.idle().await;
+    let screen = h.screen(120, 30);
+    assert!(
+        screen.contains("error:") && screen.contains("changed since it was"),
+        "{screen}"
+    );
+    assert!(screen.contains("press r to"), "{screen}");
+    assert!(
+        !h.fake.calls().contains(&"log_out".to_string()),
+        "nothing was sent for the other key"
+    );
+    // The file is left as it is.
+    let now = store::read_file(&path).unwrap().session;
+    assert_eq!(now.auth_key(), other.auth_key());
+}
+
+#[tokio::test]
+async fn an_export_reads_the_file_as_it_is_now() {
+    let mut h = Harness::on_disk();
+    let path = h.st.selected_row().unwrap().path.clone().unwrap();
+    // The same key with a new DC address: still the session the row showed.
+    let mut moved = store::read_file(&path).unwrap().session;
+    moved.home_mut().port = Some(8443);
+    store::write_file(&path, &moved, Format::TelethonSqlite(7)).unwrap();
+    h.press(ch('e'));
+    h.press(ch('y'));
+    h.step("export/shown").await;
+    h.press(ch('c'));
+    let Some(Effect::Clipboard(secret)) = h.terminal_effects.pop() else {
+        panic!("no clipboard effect: {:?}", h.terminal_effects);
+    };
+    let back = store::parse_string(secret.reveal(), "test")
+        .unwrap()
+        .session;
+    assert_eq!(back.auth_key(), moved.auth_key());
+    assert_eq!(
+        back.home().unwrap().port,
+        Some(8443),
+        "what the file holds now"
+    );
+}
+
+#[tokio::test]
+async fn a_file_gone_since_the_listing_is_refused_when_used() {
+    let mut h = Harness::on_disk();
+    let path = h.st.selected_row().unwrap().path.clone().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    h.press(ch('a'));
+    h.idle().await;
+    let screen = h.screen(120, 30);
+    assert!(
+        screen.contains("error:") && screen.contains("no longer reads"),
+        "{screen}"
+    );
+    assert!(!h.fake.calls().contains(&"authorizations".to_string()));
 }

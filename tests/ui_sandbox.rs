@@ -214,12 +214,7 @@ async fn two_fa_clone_fork_and_logout_against_the_sandbox() {
     // Copy shares the key; fork gets a new one.
     let key_of = |h: &Harness, name: &str| {
         let row = h.st.rows.iter().find(|r| r.name == name).unwrap();
-        row.session
-            .as_ref()
-            .unwrap()
-            .auth_key()
-            .unwrap()
-            .key_id_hex()
+        h.session_of(row).auth_key().unwrap().key_id_hex()
     };
     h.press(ch('c'));
     h.enter();

@@ -135,7 +135,7 @@ async fn a_reload_swaps_the_rows_in_only_when_complete() {
     let path = old.path.clone().unwrap();
     let loaded = tgsess::store::Loaded {
         format: old.format.unwrap(),
-        session: old.session.clone().unwrap(),
+        session: h.session_of(old),
     };
     fresh.push(SessionRow::from_file(&chosen, path, Ok(loaded)));
     feed.send(Some(fresh)).unwrap();

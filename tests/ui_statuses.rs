@@ -87,7 +87,7 @@ async fn the_books_findings_show_at_start_with_their_age_and_a_new_key_is_unknow
 #[tokio::test]
 async fn a_logged_out_import_is_not_shown_as_authorized() {
     let mut h = Harness::new();
-    let source = fixture_rows()[0].session.clone().unwrap();
+    let source = fixture_session("alice");
     let text = store::encode_string(&source, Format::TelethonString).unwrap();
     h.press(ch('i'));
     h.send(Msg::Paste(text));

@@ -164,7 +164,7 @@ fn mode_of(p: &Path) -> u32 {
 #[tokio::test]
 async fn exporting_a_tdata_folder_with_a_passcode_typed_twice_then_replacing_it_after_a_yes() {
     let mut h = Harness::new();
-    let account = h.st.selected_row().unwrap().session.clone().unwrap();
+    let account = h.session_of(h.st.selected_row().unwrap());
     let outside = tempfile::tempdir().unwrap();
     let dest = outside.path().join("desk");
     choose_tdata_export(&mut h);

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+use super::account::{AccountRef, FromDisk, SessionReader};
 use super::loader::{Delivery, RowSource, StreamedFolder, deliver_batches};
 use super::msg::{FolderWriteError, Msg, Outcome, ReqId};
 use super::state::SessionRow;
@@ -17,7 +18,7 @@ use crate::secret::SecretString;
 use crate::store::convert::{self, Overrides};
 use crate::store::dir::SessionDir;
 use crate::store::{self, Format, Session};
-use crate::telegram::{Account, AccountService, FlowId, LoginResult, PasswordChange};
+use crate::telegram::{Account, AccountService, FlowId, LoginResult, PasswordChange, TgError};
 
 /// Where a new session goes: its name and format (`Format::Memory` keeps it in this process).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,12 +102,12 @@ pub enum Effect {
     },
     PasswordInfo {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
     },
     EditTwoFa {
         req: ReqId,
         flow: FlowId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
         change: PasswordChange,
     },
     ConfirmEmail {
@@ -120,30 +121,30 @@ pub enum Effect {
     },
     LogOut {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
     },
     Authorizations {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
     },
     Terminate {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
         hash: Option<i64>,
     },
     CopyClone {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
         target: SaveTarget,
     },
     Fork {
         req: ReqId,
         login: FlowId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
     },
     GetMe {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
     },
     ReadImport {
         req: ReqId,
@@ -156,13 +157,13 @@ pub enum Effect {
     },
     Export {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
         format: Format,
     },
     /// Writes the account as a tdata folder at `dest` (replacing one only when `replace`).
     ExportTdata {
         req: ReqId,
-        account: Box<Account>,
+        account: Box<AccountRef>,
         dest: PathBuf,
         passcode: SecretString,
         replace: bool,
@@ -186,17 +187,17 @@ pub enum Effect {
     Bulk {
         req: ReqId,
         op: super::fleet::bulk::BulkOp,
-        items: Vec<crate::telegram::bulk::BulkItem<Account>>,
+        items: Vec<crate::telegram::bulk::BulkItem<AccountRef>>,
     },
     /// Moves session files to the folder's trash, each under its lock: (row key, name, path).
     TrashMany {
         req: ReqId,
         files: Vec<(String, String, PathBuf)>,
     },
-    /// Writes converted copies of sessions into a folder: (row key, name, session).
+    /// Writes converted copies of sessions into a folder: (row key, name, account).
     ExportMany {
         req: ReqId,
-        files: Vec<(String, String, Session)>,
+        files: Vec<(String, String, AccountRef)>,
         format: Format,
         folder: PathBuf,
     },
@@ -264,6 +265,8 @@ pub struct Runner {
     current_load: Arc<AtomicU64>,
     /// The status book (`None`: statuses are neither read nor kept, as in most tests).
     status_file: Option<PathBuf>,
+    /// Where an action reads its row's session from.
+    reader: Arc<dyn SessionReader>,
 }
 
 impl Runner {
@@ -280,7 +283,13 @@ impl Runner {
             source: Arc::new(StreamedFolder),
             current_load: Arc::new(AtomicU64::new(0)),
             status_file: None,
+            reader: Arc::new(FromDisk),
         }
+    }
+
+    /// Where actions read the sessions of file rows (the default reads the files).
+    pub fn set_reader(&mut self, reader: Box<dyn SessionReader>) {
+        self.reader = Arc::from(reader);
     }
 
     /// Where listings come from (the default streams the session folder).
@@ -322,6 +331,7 @@ impl Runner {
         tracing::debug!(effect = effect.name(), "run");
         let svc = Arc::clone(&self.service);
         let dir = self.dir.clone();
+        let reader = Arc::clone(&self.reader);
         match effect {
             Effect::Clipboard(_) | Effect::Quit => return Some(effect),
             Effect::ClosePane { pane } => {
@@ -359,9 +369,16 @@ impl Runner {
                 let tx = self.tx.clone();
                 let handle = tokio::spawn(async move {
                     let (events, mut heard) = tokio::sync::mpsc::unbounded_channel();
-                    let act = move |account: Account| match op {
-                        BulkOp::TerminateOthers => svc.terminate(account, None),
-                        _ => svc.log_out(account),
+                    let act = move |target: AccountRef| {
+                        let (svc, reader) = (Arc::clone(&svc), Arc::clone(&reader));
+                        Box::pin(async move {
+                            let account = open(reader, target).await?;
+                            match op {
+                                BulkOp::TerminateOthers => svc.terminate(account, None).await,
+                                _ => svc.log_out(account).await,
+                            }
+                        })
+                            as futures_util::future::BoxFuture<'static, Result<(), TgError>>
                     };
                     let run = paced(items, BulkOptions::default(), act, events);
                     tokio::pin!(run);
@@ -387,7 +404,12 @@ impl Runner {
                 format,
                 folder,
             } => self.blocking(req, move || {
-                Outcome::ExportedMany(super::fleet::bulk::write_exports(files, format, &folder))
+                Outcome::ExportedMany(super::fleet::bulk::write_exports(
+                    files,
+                    reader.as_ref(),
+                    format,
+                    &folder,
+                ))
             }),
             Effect::TrashMany { req, files } => self.blocking(req, move || {
                 let moved = files
@@ -473,7 +495,10 @@ impl Runner {
                 }))
             }),
             Effect::PasswordInfo { req, account } => self.spawn(req, async move {
-                Outcome::PasswordInfo(svc.password_info(*account).await)
+                match open(reader, *account).await {
+                    Ok(account) => Outcome::PasswordInfo(svc.password_info(account).await),
+                    Err(e) => Outcome::PasswordInfo(Err(e)),
+                }
             }),
             Effect::EditTwoFa {
                 req,
@@ -481,7 +506,10 @@ impl Runner {
                 account,
                 change,
             } => self.spawn(req, async move {
-                Outcome::TwoFaEdited(svc.edit_2fa(flow, *account, change).await)
+                match open(reader, *account).await {
+                    Ok(account) => Outcome::TwoFaEdited(svc.edit_2fa(flow, account, change).await),
+                    Err(e) => Outcome::TwoFaEdited(Err(e)),
+                }
             }),
             Effect::ConfirmEmail { req, flow, code } => self.spawn(req, async move {
                 Outcome::TwoFaEdited(svc.confirm_email(flow, code).await)
@@ -490,31 +518,47 @@ impl Runner {
                 Outcome::TwoFaEdited(svc.resend_email(flow).await)
             }),
             Effect::LogOut { req, account } => self.spawn(req, async move {
-                Outcome::LoggedOut(svc.log_out(*account).await)
+                match open(reader, *account).await {
+                    Ok(account) => Outcome::LoggedOut(svc.log_out(account).await),
+                    Err(e) => Outcome::LoggedOut(Err(e)),
+                }
             }),
             Effect::Authorizations { req, account } => self.spawn(req, async move {
-                Outcome::Authorizations(svc.authorizations(*account).await)
+                match open(reader, *account).await {
+                    Ok(account) => Outcome::Authorizations(svc.authorizations(account).await),
+                    Err(e) => Outcome::Authorizations(Err(e)),
+                }
             }),
             Effect::Terminate { req, account, hash } => self.spawn(req, async move {
-                Outcome::Terminated(svc.terminate(*account, hash).await)
+                match open(reader, *account).await {
+                    Ok(account) => Outcome::Terminated(svc.terminate(account, hash).await),
+                    Err(e) => Outcome::Terminated(Err(e)),
+                }
             }),
-            Effect::GetMe { req, account } => {
-                self.spawn(req, async move { Outcome::Me(svc.get_me(*account).await) })
-            }
+            Effect::GetMe { req, account } => self.spawn(req, async move {
+                match open(reader, *account).await {
+                    Ok(account) => Outcome::Me(svc.get_me(account).await),
+                    Err(e) => Outcome::Me(Err(e)),
+                }
+            }),
             Effect::CopyClone {
                 req,
                 account,
                 target,
             } => self.blocking(req, move || {
                 // A copy needs no network: the same keys, written again.
-                Outcome::Saved(save(&dir, &target, &account.session))
+                let account = account.open(reader.as_ref()).map_err(|e| e.to_string());
+                Outcome::Saved(account.and_then(|a| save(&dir, &target, &a.session)))
             }),
             Effect::Fork {
                 req,
                 login,
                 account,
             } => self.spawn(req, async move {
-                Outcome::Forked(svc.fork(login, *account).await)
+                match open(reader, *account).await {
+                    Ok(account) => Outcome::Forked(svc.fork(login, account).await),
+                    Err(e) => Outcome::Forked(Err(e)),
+                }
             }),
             Effect::ReadImport { req, source } => self.blocking(req, move || read_import(source)),
             Effect::SaveImport {
@@ -527,8 +571,10 @@ impl Runner {
                 account,
                 format,
             } => self.blocking(req, move || {
-                let encoded = convert::prepare(&account.session, format, &Overrides::default())
-                    .and_then(|(s, _)| store::encode_string(&s, format));
+                let encoded = account.open(reader.as_ref()).and_then(|a| {
+                    convert::prepare(&a.session, format, &Overrides::default())
+                        .and_then(|(s, _)| store::encode_string(&s, format))
+                });
                 Outcome::Exported(encoded.map(SecretString::new).map_err(|e| e.to_string()))
             }),
             Effect::ExportTdata {
@@ -538,7 +584,11 @@ impl Runner {
                 passcode,
                 replace,
             } => self.blocking(req, move || {
-                Outcome::TdataWritten(write_tdata(&account, &dest, &passcode, replace))
+                let written = account
+                    .open(reader.as_ref())
+                    .map_err(|e| FolderWriteError::Other(e.to_string()))
+                    .and_then(|a| write_tdata(&a, &dest, &passcode, replace));
+                Outcome::TdataWritten(written)
             }),
         }
         None
@@ -585,6 +635,17 @@ impl Runner {
             }
         }
     }
+}
+
+/// The account of an action, its file read on a blocking thread (the network tasks are async).
+async fn open(reader: Arc<dyn SessionReader>, target: AccountRef) -> Result<Account, TgError> {
+    if let AccountRef::Memory(account) = target {
+        return Ok(account);
+    }
+    tokio::task::spawn_blocking(move || target.open(reader.as_ref()))
+        .await
+        .map_err(|e| TgError::Unexpected(format!("reading the session: {e}")))?
+        .map_err(TgError::Store)
 }
 
 /// Reads what the import pane names; a tdata folder's passcode is asked for, never guessed.

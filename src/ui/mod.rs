@@ -1,6 +1,7 @@
 //! The full-screen TUI: one state, messages, one `update`, effects run as tasks, pure views.
 //! See `docs/tui.md`.
 
+pub mod account;
 pub mod backend;
 pub mod config;
 pub mod effects;

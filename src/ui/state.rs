@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use super::account::AccountRef;
 use super::flows::Pane;
 use super::keymap::{Context, Keymap};
 use crate::store::dir::Listed;
+use crate::store::listing::Info;
 use crate::store::{BackendKind, Format, Loaded, Session};
 use crate::telegram::{Account, Device, Me, PasswordInfo};
 
@@ -14,7 +16,9 @@ use crate::telegram::{Account, Device, Me, PasswordInfo};
 /// status book to the list (`Unknown` until a check or an action finds out).
 pub use crate::store::status::Status;
 
-/// One line of the session list.
+/// One line of the session list. File rows keep what the list, the detail pane, the filter
+/// and the sort show (the listing's `Info`: no keys); an action reads the session from the
+/// file when it runs (`account_ref`). Memory sessions keep theirs: it lives nowhere else.
 #[derive(Clone, Debug)]
 pub struct SessionRow {
     pub name: String,
@@ -22,7 +26,10 @@ pub struct SessionRow {
     pub path: Option<PathBuf>,
     pub backend: BackendKind,
     pub format: Option<Format>,
-    pub session: Option<Session>,
+    /// What the session holds, without keys (`None` if it could not be read).
+    pub info: Option<Info>,
+    /// A memory session's own keys.
+    memory: Option<Box<Session>>,
     pub error: Option<String>,
     /// A SQLite journal beside the file: another program has it open.
     pub in_use: bool,
@@ -34,7 +41,7 @@ pub struct SessionRow {
     /// A tdata folder with a local passcode: listed without reading it (import asks for it).
     pub locked: bool,
     /// Lower-case text the filter searches.
-    search: String,
+    search: Box<str>,
     /// Computed once: the natural-sort key of the name and the id of the home DC's key.
     name_key: Box<[u8]>,
     key_id: Option<[u8; 8]>,
@@ -42,6 +49,12 @@ pub struct SessionRow {
 
 /// What a passcode-locked tdata folder's row says instead of an error.
 pub const PASSCODE_NEEDED: &str = "passcode needed";
+
+/// The id of an all-zero key: a placeholder some tools write, not an authorization.
+fn zero_key_id() -> [u8; 8] {
+    static ID: std::sync::OnceLock<[u8; 8]> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| crate::secret::AuthKey::new([0; 256]).key_id())
+}
 
 impl SessionRow {
     pub fn from_listed(l: Listed) -> SessionRow {
@@ -72,24 +85,26 @@ impl SessionRow {
             p.push(suffix);
             PathBuf::from(p).exists()
         });
-        let (format, session, error) = match loaded {
-            Ok(l) => (Some(l.format), Some(l.session), None),
-            Err(e) => (None, None, Some(e)),
-        };
-        let backend = format.map(Format::backend).unwrap_or(BackendKind::String);
         let exposed = crate::store::inspect::exposure_warning(&path);
+        let (info, error) = match loaded {
+            Ok(l) => (Some(Info::from_loaded(&l, Some(exposed.is_some()))), None),
+            Err(e) => (None, Some(e)),
+        };
+        let format = info.as_ref().map(|i| i.format);
+        let backend = format.map(Format::backend).unwrap_or(BackendKind::String);
         let mut row = SessionRow {
             name: name.to_string(),
             path: Some(path),
             backend,
             format,
-            session,
+            info,
+            memory: None,
             error,
             in_use,
             exposed,
             learned: None,
             locked: false,
-            search: String::new(),
+            search: Box::default(),
             name_key: Box::default(),
             key_id: None,
         };
@@ -99,14 +114,14 @@ impl SessionRow {
 
     /// The keys the list sorts, filters and groups by, computed once per row.
     fn derive_keys(&mut self) {
-        self.search = self.search_text();
+        self.search = self.search_text().into_boxed_str();
         self.name_key = super::list_index::natural_key(&self.name);
-        self.key_id = self
-            .session
-            .as_ref()
-            .and_then(Session::auth_key)
-            .filter(|k| !k.is_all_zero())
-            .map(|k| k.key_id());
+        self.key_id = self.home_key_id().filter(|id| *id != zero_key_id());
+    }
+
+    /// The id of the home DC's key, as the file holds it (an all-zero key too).
+    fn home_key_id(&self) -> Option<[u8; 8]> {
+        self.info.as_ref()?.home()?.key_id
     }
 
     pub fn name_key(&self) -> &[u8] {
@@ -114,18 +129,23 @@ impl SessionRow {
     }
 
     pub fn memory(name: &str, session: Session) -> SessionRow {
+        let loaded = Loaded {
+            format: Format::Memory,
+            session,
+        };
         let mut row = SessionRow {
             name: name.to_string(),
             path: None,
             backend: BackendKind::Memory,
             format: Some(Format::Memory),
-            session: Some(session),
+            info: Some(Info::from_loaded(&loaded, None)),
+            memory: Some(Box::new(loaded.session)),
             error: None,
             in_use: false,
             exposed: None,
             learned: None,
             locked: false,
-            search: String::new(),
+            search: Box::default(),
             name_key: Box::default(),
             key_id: None,
         };
@@ -142,27 +162,34 @@ impl SessionRow {
     }
 
     pub fn account(&self) -> Option<String> {
-        self.session
-            .as_ref()
-            .and_then(|s| s.user.as_ref())
-            .and_then(|u| u.display_name())
+        let i = self.info.as_ref()?;
+        let name = [i.first_name.as_deref(), i.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            Some(name)
+        } else {
+            i.username.as_ref().map(|u| format!("@{u}"))
+        }
     }
 
     pub fn username(&self) -> Option<String> {
-        let u = self.session.as_ref()?.user.as_ref()?;
-        u.username.clone()
+        self.info.as_ref()?.username.clone()
     }
 
     pub fn user_id(&self) -> Option<i64> {
-        self.session.as_ref().and_then(|s| s.user_id)
+        self.info.as_ref()?.user_id
     }
 
     pub fn dc(&self) -> Option<i32> {
-        self.session.as_ref().map(|s| s.dc_id)
+        self.info.as_ref().map(|i| i.dc_id)
     }
 
     pub fn kind(&self) -> &'static str {
-        match self.session.as_ref().and_then(|s| s.is_bot) {
+        match self.info.as_ref().and_then(|i| i.is_bot) {
             Some(true) => "bot",
             Some(false) => "user",
             None => "?",
@@ -173,25 +200,49 @@ impl SessionRow {
         self.format.map(Format::name).unwrap_or("?")
     }
 
+    /// Whether the session could be read (an action can use it).
+    pub fn readable(&self) -> bool {
+        self.info.is_some()
+    }
+
+    /// Whether the session holds a key for its home DC.
+    pub fn has_key(&self) -> bool {
+        self.home_key_id().is_some()
+    }
+
     fn base_status(&self) -> Status {
         if self.error.is_some() {
             Status::Error
         } else if self.in_use {
             Status::InUse
-        } else if !self.session.as_ref().is_some_and(Session::has_key) {
+        } else if !self.has_key() {
             Status::LoggedOut
         } else {
             Status::Unknown
         }
     }
 
-    /// The account behind this row, for service calls (`None` if the file is unreadable).
-    pub fn as_account(&self) -> Option<Account> {
-        Some(Account {
+    /// The account behind this row for an action, read when the action runs (`None` if the
+    /// file is unreadable).
+    pub fn account_ref(&self) -> Option<AccountRef> {
+        self.info.as_ref()?;
+        if let Some(session) = &self.memory {
+            return Some(AccountRef::Memory(Account {
+                name: self.name.clone(),
+                path: None,
+                session: (**session).clone(),
+            }));
+        }
+        Some(AccountRef::File {
             name: self.name.clone(),
-            path: self.path.clone(),
-            session: self.session.clone()?,
+            path: self.path.clone()?,
+            key_id: self.home_key_id(),
         })
+    }
+
+    /// A memory session's keys (file rows hold none: read the file).
+    pub fn memory_session(&self) -> Option<&Session> {
+        self.memory.as_deref()
     }
 
     /// "Alice (@alice)", for confirmations that must name the account.
@@ -224,21 +275,13 @@ impl SessionRow {
             self.account(),
             self.username(),
             self.user_id().map(|i| i.to_string()),
+            self.info.as_ref().and_then(|i| i.phone.clone()),
         ]
         .into_iter()
         .flatten()
         {
             s.push(' ');
             s.push_str(&part);
-        }
-        if let Some(p) = self
-            .session
-            .as_ref()
-            .and_then(|s| s.user.as_ref())
-            .and_then(|u| u.phone.clone())
-        {
-            s.push(' ');
-            s.push_str(&p);
         }
         s.to_lowercase()
     }

@@ -214,7 +214,7 @@ fn list_action(st: &mut AppState, action: Action) -> Vec<Effect> {
         Action::Refresh => {
             let mut fx = vec![load(st)];
             if let Some(row) = st.selected_row()
-                && let Some(account) = row.as_account().filter(|a| a.session.has_key())
+                && let Some(account) = row.account_ref().filter(|_| row.has_key())
             {
                 let key = row.key();
                 st.app_seq += 1;
@@ -274,7 +274,7 @@ fn open_for_selected(st: &mut AppState, action: Action) -> Vec<Effect> {
         st.notice = Some(Notice::warn("no session selected"));
         return Vec::new();
     };
-    if row.session.is_none() {
+    if !row.readable() {
         st.notice = Some(Notice::error(format!(
             "'{}' cannot be read, so it cannot be used",
             row.name

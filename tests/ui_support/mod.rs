@@ -23,6 +23,7 @@ use tgsess::secret::AuthKey;
 use tgsess::store::dir::SessionDir;
 use tgsess::store::{Format, Loaded, PyrogramStringLayout, SelfUser, Session};
 use tgsess::telegram::AccountService;
+use tgsess::ui::account::SessionReader;
 use tgsess::ui::effects::{Effect, Runner};
 use tgsess::ui::keymap::Keymap;
 use tgsess::ui::msg::Msg;
@@ -73,6 +74,61 @@ fn file_row(name: &str, file: &str, format: Format, s: Session) -> SessionRow {
 
 /// Alice and Bob match the fake service's users (ids 1001 and 1002).
 pub fn fixture_rows() -> Vec<SessionRow> {
+    fixtures().into_iter().map(|(row, _)| row).collect()
+}
+
+/// The session of the fixture row `name` (rows keep no keys: this is what their file holds).
+pub fn fixture_session(name: &str) -> Session {
+    fixtures()
+        .into_iter()
+        .find(|(row, _)| row.name == name)
+        .and_then(|(_, loaded)| loaded)
+        .expect("a readable fixture row")
+        .session
+}
+
+/// Serves the fixture rows' sessions from the paths they show (no such files exist), and
+/// reads any other file (those the flows write into the harness's folder) from disk.
+pub struct FixtureFiles(std::collections::HashMap<PathBuf, Loaded>);
+
+impl FixtureFiles {
+    pub fn new() -> FixtureFiles {
+        FixtureFiles(
+            fixtures()
+                .into_iter()
+                .filter_map(|(row, loaded)| Some((row.path?, loaded?)))
+                .collect(),
+        )
+    }
+}
+
+impl SessionReader for FixtureFiles {
+    fn read(&self, path: &std::path::Path) -> tgsess::store::Result<Loaded> {
+        match self.0.get(path) {
+            Some(loaded) => Ok(loaded.clone()),
+            None => tgsess::store::read_file(path),
+        }
+    }
+}
+
+/// Each fixture row with the session it shows (`None`: unreadable).
+fn fixtures() -> Vec<(SessionRow, Option<Loaded>)> {
+    fixture_rows_with_sessions()
+        .into_iter()
+        .map(|(row, s)| {
+            let format = row.format;
+            (
+                row,
+                s.map(|session| Loaded {
+                    format: format.unwrap(),
+                    session,
+                }),
+            )
+        })
+        .collect()
+}
+
+fn fixture_rows_with_sessions() -> Vec<(SessionRow, Option<Session>)> {
     let alice = session(Person {
         dc: 2,
         id: 1001,
@@ -143,37 +199,43 @@ pub fn fixture_rows() -> Vec<SessionRow> {
         bot: false,
         key: Some(0xc0),
     });
+    let file = |name: &str, file: &str, format: Format, s: Session| {
+        (file_row(name, file, format, s.clone()), Some(s))
+    };
     vec![
-        file_row("alice", "alice.session", Format::TelethonSqlite(7), alice),
-        file_row("bob", "bob.string", Format::TelethonString, bob),
-        file_row(
+        file("alice", "alice.session", Format::TelethonSqlite(7), alice),
+        file("bob", "bob.string", Format::TelethonString, bob),
+        file(
             "日本語のアカウント",
             "日本語のアカウント.session",
             Format::TgsessSqlite,
             yamada,
         ),
-        file_row(
+        file(
             "🚀 rocket",
             "🚀 rocket.string",
             Format::PyrogramString(PyrogramStringLayout::V2),
             rocket,
         ),
-        file_row(
+        file(
             "helper-bot",
             "helper-bot.session",
             Format::PyrogramSqlite(7),
             bot,
         ),
-        file_row("old", "old.session", Format::TelethonSqlite(8), old),
-        SessionRow::from_file(
-            "broken",
-            PathBuf::from("/home/demo/.local/share/tgsess/broken.session"),
-            Err(
-                "broken.session: neither a SQLite session nor a session string (binary data)"
-                    .into(),
+        file("old", "old.session", Format::TelethonSqlite(8), old),
+        (
+            SessionRow::from_file(
+                "broken",
+                PathBuf::from("/home/demo/.local/share/tgsess/broken.session"),
+                Err(
+                    "broken.session: neither a SQLite session nor a session string (binary data)"
+                        .into(),
+                ),
             ),
+            None,
         ),
-        SessionRow::memory("scratch", carol),
+        (SessionRow::memory("scratch", carol.clone()), Some(carol)),
     ]
 }
 
@@ -223,16 +285,26 @@ impl Harness {
         h
     }
 
+    /// What `row`'s file (or memory session) holds now, as an action would read it.
+    pub fn session_of(&self, row: &SessionRow) -> Session {
+        if let Some(s) = row.memory_session() {
+            return s.clone();
+        }
+        FixtureFiles::new()
+            .read(row.path.as_ref().expect("a file row"))
+            .expect("the row's session reads")
+            .session
+    }
+
     /// The readable fixture sessions written as real files in the directory, listed from it.
     pub fn on_disk() -> Harness {
         let mut h = Harness::empty();
-        for row in fixture_rows() {
-            let (Some(path), Some(session), Some(format)) = (&row.path, &row.session, row.format)
-            else {
+        for (row, loaded) in fixtures() {
+            let (Some(path), Some(loaded)) = (&row.path, loaded) else {
                 continue;
             };
             let file = h.dir.path().join(path.file_name().unwrap());
-            tgsess::store::write_file(&file, session, format.writer()).unwrap();
+            tgsess::store::write_file(&file, &loaded.session, loaded.format.writer()).unwrap();
         }
         let rows = tgsess::ui::effects::list_rows(&SessionDir::new(h.dir.path())).unwrap();
         h.st.set_rows(rows, None);
@@ -249,7 +321,9 @@ impl Harness {
         let inner = fake;
         let dir = tempfile::tempdir().unwrap();
         let (tx, rx) = unbounded_channel();
-        let runner = Runner::new(service, SessionDir::new(dir.path()), tx);
+        let mut runner = Runner::new(service, SessionDir::new(dir.path()), tx);
+        // The fixture rows name files that do not exist: actions read their sessions here.
+        runner.set_reader(Box::new(FixtureFiles::new()));
         let mut st = AppState::new(Keymap::default(), mode());
         st.loading = false;
         let mut h = Harness {

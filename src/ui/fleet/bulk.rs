@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{RowProgress, Run, statuses};
-use crate::telegram::Account;
 use crate::telegram::bulk::{BulkEvent, BulkItem};
+use crate::ui::account::AccountRef;
 use crate::ui::effects::Effect;
 use crate::ui::flows;
 use crate::ui::msg::{Outcome, ReqId};
@@ -115,22 +115,23 @@ pub fn start(st: &mut AppState, op: BulkOp, keys: Vec<String>) -> Vec<Effect> {
     let mut items = Vec::new();
     let mut members = Vec::new();
     for group in groups(st, op, &rows) {
-        let accounts: Vec<(String, Account)> = group
+        let accounts: Vec<(String, i32, AccountRef)> = group
             .iter()
             .filter_map(|i| {
                 let r: &SessionRow = &st.rows[*i];
-                Some((r.key(), r.as_account().filter(|a| a.session.has_key())?))
+                let account = r.account_ref().filter(|_| r.has_key())?;
+                Some((r.key(), r.dc()?, account))
             })
             .collect();
-        let Some((_, account)) = accounts.first().cloned() else {
+        let Some((_, dc, account)) = accounts.first().cloned() else {
             continue;
         };
         items.push(BulkItem {
             index: items.len(),
-            dc: account.session.dc_id,
+            dc,
             target: account,
         });
-        members.push(accounts.into_iter().map(|(k, _)| k).collect::<Vec<_>>());
+        members.push(accounts.into_iter().map(|(k, _, _)| k).collect::<Vec<_>>());
     }
     if items.is_empty() {
         st.notice = Some(Notice::warn("none of the marked rows has a key to act on"));
@@ -290,12 +291,12 @@ pub fn export(
     format: crate::store::Format,
     folder: std::path::PathBuf,
 ) -> Vec<Effect> {
-    let files: Vec<(String, String, crate::store::Session)> = st
+    let files: Vec<(String, String, AccountRef)> = st
         .view
         .iter()
         .map(|i| &st.rows[*i])
         .filter(|r| keys.contains(&r.key()))
-        .filter_map(|r| Some((r.key(), r.name.clone(), r.session.clone()?)))
+        .filter_map(|r| Some((r.key(), r.name.clone(), r.account_ref()?)))
         .collect();
     if files.is_empty() {
         st.notice = Some(Notice::warn("none of the marked rows can be read"));
@@ -313,10 +314,12 @@ pub fn export(
     }]
 }
 
-/// Blocking: writes each session as `format` into `folder` (0700), each file new (0600, under
-/// its lock, atomic); a name already there is that row's error, never overwritten.
+/// Blocking: writes each session (read from its file now, through `reader`) as `format` into
+/// `folder` (0700), each file new (0600, under its lock, atomic); a name already there is
+/// that row's error, never overwritten.
 pub fn write_exports(
-    files: Vec<(String, String, crate::store::Session)>,
+    files: Vec<(String, String, AccountRef)>,
+    reader: &dyn crate::ui::account::SessionReader,
     format: crate::store::Format,
     folder: &std::path::Path,
 ) -> Vec<(String, Result<std::path::PathBuf, String>)> {
@@ -331,8 +334,9 @@ pub fn write_exports(
     let dir = crate::store::dir::SessionDir::new(folder);
     files
         .into_iter()
-        .map(|(key, name, session)| {
+        .map(|(key, name, account)| {
             let written = (|| -> Result<std::path::PathBuf, String> {
+                let session = account.open(reader).map_err(|e| e.to_string())?.session;
                 let path = dir.new_path(&name, format).map_err(|e| e.to_string())?;
                 let (prepared, _) = convert::prepare(&session, format, &Overrides::default())
                     .map_err(|e| e.to_string())?;

@@ -36,8 +36,7 @@ pub fn to_book(s: Status) -> Option<Status> {
 
 /// The hex key id the book files a row under.
 pub fn key_hex(row: &SessionRow) -> Option<String> {
-    let key = row.session.as_ref()?.auth_key()?;
-    (!key.is_all_zero()).then(|| key.key_id_hex())
+    row.key_id().map(hex::encode)
 }
 
 /// After a listing: ask the book about every file row that has a key.

@@ -6,7 +6,8 @@ use ratatui::text::Line;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
 use crate::store::status::AuthorizationMark;
-use crate::telegram::{Account, Device};
+use crate::telegram::Device;
+use crate::ui::account::AccountRef;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
@@ -23,7 +24,7 @@ enum Pending {
 
 pub struct AuthsPane {
     id: u64,
-    account: Account,
+    account: AccountRef,
     row_key: String,
     who: String,
     list: Option<Vec<Device>>,
@@ -47,7 +48,7 @@ impl AuthsPane {
         let mut pane = AuthsPane {
             locals,
             id,
-            account: row.as_account()?,
+            account: row.account_ref()?,
             row_key: row.key(),
             who: row.describe_account(),
             list: None,

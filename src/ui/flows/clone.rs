@@ -9,7 +9,8 @@ use super::{
     Cmd, Cx, Pane, PaneError, Requests, STORAGE_CHOICES, ViewCx, check_new_name, on_saved,
     save_login, storage_label,
 };
-use crate::telegram::{Account, LoginStep};
+use crate::telegram::LoginStep;
+use crate::ui::account::AccountRef;
 use crate::ui::effects::{Effect, SaveTarget};
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
@@ -19,7 +20,7 @@ use crate::ui::widgets::masked_input::{Field, Form};
 
 pub struct ClonePane {
     id: u64,
-    account: Account,
+    account: AccountRef,
     who: String,
     fork: bool,
     focus: usize,
@@ -56,7 +57,7 @@ impl ClonePane {
             .unwrap_or(0);
         Some(ClonePane {
             id,
-            account: row.as_account()?,
+            account: row.account_ref()?,
             who: row.describe_account(),
             fork: false,
             focus: 0,

@@ -9,7 +9,7 @@ use super::export_tdata::ExportTdataPane;
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
 use crate::secret::SecretString;
 use crate::store::{Format, PyrogramStringLayout};
-use crate::telegram::Account;
+use crate::ui::account::AccountRef;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
@@ -33,7 +33,7 @@ fn format_label(i: usize) -> &'static str {
 
 pub struct ExportPane {
     id: u64,
-    account: Account,
+    account: AccountRef,
     who: String,
     format: usize,
     shown: Option<SecretString>,
@@ -53,7 +53,7 @@ impl ExportPane {
             .unwrap_or(0);
         Some(ExportPane {
             id,
-            account: row.as_account()?,
+            account: row.account_ref()?,
             who: row.describe_account(),
             format,
             shown: None,

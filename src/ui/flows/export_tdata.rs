@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
-use crate::telegram::Account;
+use crate::ui::account::AccountRef;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::{FolderWriteError, Outcome};
@@ -23,7 +23,7 @@ const AGAIN: usize = 2;
 
 pub struct ExportTdataPane {
     id: u64,
-    account: Account,
+    account: AccountRef,
     who: String,
     form: Form,
     /// The folder exists: waiting for a yes to replace it.
@@ -33,7 +33,7 @@ pub struct ExportTdataPane {
 }
 
 impl ExportTdataPane {
-    pub fn new(id: u64, account: Account, who: String) -> ExportTdataPane {
+    pub fn new(id: u64, account: AccountRef, who: String) -> ExportTdataPane {
         ExportTdataPane {
             id,
             account,

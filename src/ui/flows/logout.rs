@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
-use crate::telegram::Account;
+use crate::ui::account::AccountRef;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
@@ -13,7 +13,7 @@ use crate::ui::view::modal;
 
 pub struct LogoutPane {
     id: u64,
-    account: Account,
+    account: AccountRef,
     row_key: String,
     who: String,
     /// Other sessions with the same auth key: they die with it.
@@ -26,7 +26,7 @@ impl LogoutPane {
     pub fn new(id: u64, row: &SessionRow, sharers: Vec<String>) -> Option<LogoutPane> {
         Some(LogoutPane {
             id,
-            account: row.as_account()?,
+            account: row.account_ref()?,
             row_key: row.key(),
             who: row.describe_account(),
             sharers,

@@ -9,7 +9,8 @@ use ratatui::layout::Rect;
 
 use super::{Cmd, Cx, Pane, PaneError, Requests, ViewCx};
 use crate::secret::SecretString;
-use crate::telegram::{Account, Edit2faStep, PasswordChange, PasswordInfo};
+use crate::telegram::{Edit2faStep, PasswordChange, PasswordInfo};
+use crate::ui::account::AccountRef;
 use crate::ui::effects::Effect;
 use crate::ui::keymap::{Action, Context};
 use crate::ui::msg::Outcome;
@@ -46,7 +47,7 @@ enum Step {
 
 pub struct TwoFaPane {
     id: u64,
-    account: Account,
+    account: AccountRef,
     row_key: String,
     who: String,
     reqs: Requests,
@@ -63,7 +64,7 @@ impl TwoFaPane {
     pub fn open(id: u64, row: &SessionRow, now: u64) -> Option<(TwoFaPane, Vec<Cmd>)> {
         let mut pane = TwoFaPane {
             id,
-            account: row.as_account()?,
+            account: row.account_ref()?,
             row_key: row.key(),
             who: row.describe_account(),
             reqs: Requests::new(id),

@@ -5,15 +5,36 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::store::Loaded;
+use crate::store::listing::Info;
 use crate::ui::flows::ViewCx;
 use crate::ui::state::{AppState, Focus};
 use crate::ui::text;
 use crate::ui::theme::Role;
 
 use crate::store::inspect::TEXT_FIELDS as FIELDS;
+
+/// One of `inspect`'s fields, from what the row keeps (as `inspect::to_json` gives it).
+fn field(info: &Info, k: &str) -> Value {
+    match k {
+        "format" => json!(info.format.name()),
+        "backend" => json!(info.format.backend().name()),
+        "dc_id" => json!(info.dc_id),
+        "server_address" => json!(info.server_address()),
+        "port" => json!(info.port()),
+        "user_id" => json!(info.user_id),
+        "is_bot" => json!(info.is_bot),
+        "api_id" => json!(info.api_id),
+        "test_mode" => json!(info.test_mode),
+        "first_name" => json!(info.first_name),
+        "last_name" => json!(info.last_name),
+        "username" => json!(info.username),
+        "phone" => json!(info.phone),
+        "auth_key_id_hex" => json!(info.auth_key_id_hex()),
+        _ => Value::Null,
+    }
+}
 
 fn show(v: &Value) -> String {
     match v {
@@ -96,30 +117,25 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
         ));
         return out;
     }
-    let Some(session) = &row.session else {
+    let Some(info) = &row.info else {
         return out;
     };
-    let loaded = Loaded {
-        format: row.format.unwrap_or(crate::store::Format::Memory),
-        session: session.clone(),
-    };
-    let json = crate::store::inspect::to_json(&loaded, false);
     for k in FIELDS {
-        out.push(kv(k, show(&json[k]), Role::Base));
+        out.push(kv(k, show(&field(info, k)), Role::Base));
     }
-    for d in json["dcs"].as_array().into_iter().flatten() {
-        let addr = [&d["ipv4"], &d["ipv6"]]
+    for d in &info.dcs {
+        let addr = [d.ipv4.map(|a| a.to_string()), d.ipv6.map(|a| a.to_string())]
             .into_iter()
-            .filter_map(|a| a.as_str())
+            .flatten()
             .collect::<Vec<_>>()
             .join(" ");
         out.push(kv(
-            &format!("dc {}", d["id"]),
+            &format!("dc {}", d.id),
             format!(
                 "{} port {} key {}",
                 if addr.is_empty() { "-".into() } else { addr },
-                show(&d["port"]),
-                d["auth_key_id_hex"].as_str().unwrap_or("-")
+                show(&json!(d.port)),
+                d.key_id.map(hex::encode).as_deref().unwrap_or("-")
             ),
             Role::Muted,
         ));
