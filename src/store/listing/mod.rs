@@ -29,7 +29,7 @@ pub mod cache;
 mod json;
 mod read;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -159,6 +159,37 @@ pub fn scan(
     scan_with(dir, cache_path.as_deref(), cache::now_ns(), on_batch)
 }
 
+/// What the folder's directory scan found, before any file is read: how many rows to expect
+/// (files and tdata accounts; a `.txt` that holds no session gives none), and which entries
+/// have a `-journal` or `-wal` beside them (the TUI shows those as in use).
+#[derive(Debug)]
+pub struct Scanned<'a> {
+    pub rows: usize,
+    pub logged: &'a HashSet<String>,
+}
+
+impl Scanned<'_> {
+    /// Whether the file at `path` has a journal or WAL beside it (no syscall: from the scan).
+    pub fn is_logged(&self, path: &Path) -> bool {
+        !self.logged.is_empty()
+            && path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| self.logged.contains(f))
+    }
+}
+
+/// [`scan_cached`] that first tells `on_scanned` what the directory scan found (it may stop
+/// the listing there).
+pub fn scan_reporting(
+    dir: &SessionDir,
+    cache_path: Option<&Path>,
+    on_scanned: impl FnOnce(&Scanned) -> ControlFlow<()>,
+    on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
+) -> super::Result<()> {
+    scan_inner(dir, cache_path, cache::now_ns(), on_scanned, on_batch)
+}
+
 /// [`scan`] with the cache file chosen by the caller (`None`: no cache, every file is read).
 pub fn scan_cached(
     dir: &SessionDir,
@@ -183,17 +214,31 @@ pub(crate) fn scan_with(
     dir: &SessionDir,
     cache_path: Option<&Path>,
     now_ns: i128,
+    on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
+) -> super::Result<()> {
+    scan_inner(
+        dir,
+        cache_path,
+        now_ns,
+        |_| ControlFlow::Continue(()),
+        on_batch,
+    )
+}
+
+fn scan_inner(
+    dir: &SessionDir,
+    cache_path: Option<&Path>,
+    now_ns: i128,
+    on_scanned: impl FnOnce(&Scanned) -> ControlFlow<()>,
     mut on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
 ) -> super::Result<()> {
     let scan = scan_folder(dir.root())?;
     let files = &scan.files;
-    let logged = |path: &Path| {
-        !scan.logged.is_empty()
-            && path
-                .file_name()
-                .and_then(|f| f.to_str())
-                .is_some_and(|f| scan.logged.contains(f))
+    let scanned = Scanned {
+        rows: files.len(),
+        logged: &scan.logged,
     };
+    let logged = |path: &Path| scanned.is_logged(path);
     // The folder as its cache names it (however `--dir` spells it).
     let identity = std::fs::canonicalize(dir.root()).unwrap_or_else(|_| dir.root().into());
     let bytes = cache_path.and_then(cache::load_bytes);
@@ -214,6 +259,13 @@ pub(crate) fn scan_with(
         })
         .collect();
     tdata.sort_by(|a, b| a.name.cmp(&b.name));
+    let scanned = Scanned {
+        rows: files.len() + tdata.len(),
+        ..scanned
+    };
+    if on_scanned(&scanned).is_break() {
+        return Ok(());
+    }
     let mut tdata = tdata.into_iter().peekable();
 
     let batches = files.len().div_ceil(BATCH);
