@@ -3,20 +3,25 @@
 //! and a sort at the largest size, and the resident memory per listed row.
 //!
 //! Run: `nice -n 10 cargo bench --bench ui_scale` (add `TGSESS_BENCH_100K=1` for 100,000).
-//! Each figure is the median of a few runs in this process; the peer of the streamed load is
-//! the blocking listing in the same run (`list_rows`: every file read before the first frame).
+//! Each figure is the median of a few runs in this process. The app's source is the cached
+//! listing (`CachedListing`), timed cold (its cache file removed before each run: every file
+//! read, the cache written) and warm (the cache of the previous run: only `stat`s); its peer in
+//! the same run is the blocking listing (`list_rows`: every file read before the first frame).
+//! Memory is the resident size of a child process before and after it listed the folder into
+//! the TUI state and drew it, divided by the rows.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tgsess::store::dir::SessionDir;
+use tgsess::store::listing::cache::RACY_WINDOW_NS;
 use tgsess::store::{self, Format};
 use tgsess::ui::effects::list_rows;
 use tgsess::ui::keymap::Keymap;
-use tgsess::ui::loader::{Delivery, StreamedFolder, deliver_batches};
+use tgsess::ui::loader::{CachedListing, Delivery, deliver_batches};
 use tgsess::ui::msg::Msg;
 use tgsess::ui::state::{AppState, Mode};
 use tgsess::ui::theme::{ColorDepth, Theme};
@@ -64,16 +69,21 @@ fn blocking_load(dir: &SessionDir, theme: &Theme) -> (Duration, AppState) {
     (start.elapsed(), st)
 }
 
-/// The app's way: the listing streamed in batches (the runner's `deliver_batches`), each
-/// merged and drawn as it arrives. Returns (first rows drawn, all rows drawn).
-fn streamed_load(dir: &SessionDir, theme: &Theme) -> (Duration, Duration, AppState) {
+/// The app's way: the cached listing streamed in batches (the runner's `deliver_batches`),
+/// each merged and drawn as it arrives, its cache in `cache`. Returns (first rows drawn, all
+/// rows drawn).
+fn streamed_load(
+    dir: &SessionDir,
+    cache: Option<PathBuf>,
+    theme: &Theme,
+) -> (Duration, Duration, AppState) {
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let start = Instant::now();
     let mut st = new_state();
     st.start_load(1);
     let mut first = None;
     deliver_batches(
-        &StreamedFolder,
+        &CachedListing::at(cache),
         dir,
         || true,
         |d| {
@@ -91,10 +101,11 @@ fn streamed_load(dir: &SessionDir, theme: &Theme) -> (Duration, Duration, AppSta
 
 /// Resident memory of a fresh process that listed `dir` into the TUI state and drew it, less
 /// the same process before: run as a child so earlier runs' freed memory does not count.
-fn rss_child(dir: &Path, n: usize, how: &str) -> String {
+fn rss_child(dir: &Path, cache: &Path, n: usize, how: &str) -> String {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--bench", "--rss-child", how])
         .arg(dir)
+        .arg(cache)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -143,11 +154,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--rss-child") {
         let dir = SessionDir::new(&args[i + 2]);
+        let cache = PathBuf::from(&args[i + 3]);
         let before = rss_kib();
-        let st = if args[i + 1] == "blocking" {
-            blocking_load(&dir, &theme).1
-        } else {
-            streamed_load(&dir, &theme).2
+        let st = match args[i + 1].as_str() {
+            "blocking" => blocking_load(&dir, &theme).1,
+            // The listing's cache as the last timed run left it: warm.
+            _ => streamed_load(&dir, Some(cache), &theme).2,
         };
         println!("{before} {} {}", rss_kib(), st.rows.len());
         return;
@@ -161,34 +173,56 @@ fn main() {
     for &n in &sizes {
         let tmp = tempfile::tempdir().unwrap();
         populate(tmp.path(), n);
+        // The cache trusts only files older than its racy window when it was recorded: a
+        // warm listing right after writing them would read them all again.
+        let made = SystemTime::now();
+        while made.elapsed().unwrap_or_default().as_nanos() as i128 <= RACY_WINDOW_NS {
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let dir = SessionDir::new(tmp.path());
         let runs = if n >= 100_000 { 3 } else { 5 };
-        let (mut blocking, mut first, mut all) = (Vec::new(), Vec::new(), Vec::new());
+        let cache = tmp.path().with_extension("cache");
+        let (mut blocking, mut cold, mut warm) = (Vec::new(), Vec::new(), Vec::new());
         let mut st = None;
         for _ in 0..runs {
             let (t, b) = blocking_load(&dir, &theme);
             assert_eq!(b.rows.len(), n);
             blocking.push(t);
             drop(b);
-            let (f, a, s) = streamed_load(&dir, &theme);
+            let _ = std::fs::remove_file(&cache);
+            let (f, a, s) = streamed_load(&dir, Some(cache.clone()), &theme);
             assert_eq!(s.rows.len(), n);
-            first.push(f);
-            all.push(a);
+            cold.push((f, a));
+            drop(s);
+            let (f, a, s) = streamed_load(&dir, Some(cache.clone()), &theme);
+            assert_eq!(s.rows.len(), n);
+            warm.push((f, a));
             st = Some(s);
         }
         let st = st.unwrap();
+        let split = |v: Vec<(Duration, Duration)>| -> (Duration, Duration) {
+            let (f, a): (Vec<_>, Vec<_>) = v.into_iter().unzip();
+            (median(f), median(a))
+        };
+        let (cold, warm) = (split(cold), split(warm));
         println!(
-            "ui_scale/{n}: blocking (main) first rows = all rows {}",
+            "ui_scale/{n}: blocking (every file read, no cache) first rows = all rows {}",
             ms(median(blocking))
         );
         println!(
-            "ui_scale/{n}: streamed first rows {}, all rows {}",
-            ms(median(first)),
-            ms(median(all))
+            "ui_scale/{n}: cached listing, cold: first rows {}, all rows {}",
+            ms(cold.0),
+            ms(cold.1)
         );
-        for how in ["blocking", "streamed"] {
-            println!("ui_scale/{n}: {}", rss_child(tmp.path(), n, how));
+        println!(
+            "ui_scale/{n}: cached listing, warm: first rows {}, all rows {}",
+            ms(warm.0),
+            ms(warm.1)
+        );
+        for how in ["blocking", "warm"] {
+            println!("ui_scale/{n}: {}", rss_child(tmp.path(), &cache, n, how));
         }
+        let _ = std::fs::remove_file(&cache);
         if n == largest {
             kept = Some(st);
         }

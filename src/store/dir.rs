@@ -271,7 +271,6 @@ pub fn tdata_listings_of(root: &Path, folders: &[PathBuf]) -> Vec<Listed> {
 }
 
 /// `name` and extension of a listable file; hidden files and other extensions are skipped.
-/// (Shared with `store::stream`, which scans the folder the same way while it reads.)
 pub(crate) fn split_name(path: &Path) -> Option<(String, &'static str)> {
     let file = path.file_name()?.to_str()?;
     if file.starts_with('.') {

@@ -61,6 +61,12 @@ fn missing_message(format: &str, missing: &[Missing]) -> String {
 }
 
 impl StoreError {
+    /// Whether `text` is a [`StoreError::PasscodeNeeded`] as a listing row keeps it (rows keep
+    /// errors as text; the TUI shows a locked tdata folder differently from a broken file).
+    pub fn says_passcode_needed(text: &str) -> bool {
+        text.contains(": locked with a local passcode (")
+    }
+
     /// A target that needs exactly one more field.
     pub fn missing(format: &'static str, field: &'static str, flag: &'static str) -> Self {
         StoreError::MissingFields {
@@ -92,3 +98,19 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_passcode_error_is_known_by_its_text() {
+        let locked = StoreError::PasscodeNeeded("/s/desk".into()).to_string();
+        assert!(StoreError::says_passcode_needed(&locked));
+        let wrong = StoreError::WrongPasscode("/s/desk".into()).to_string();
+        assert!(!StoreError::says_passcode_needed(&wrong));
+        assert!(!StoreError::says_passcode_needed(
+            "/s/a.session: SQLite error: locked"
+        ));
+    }
+}

@@ -16,7 +16,6 @@ pub mod set_dc;
 pub mod sqlite_read;
 pub mod sqlite_write;
 pub mod status;
-pub mod stream;
 pub mod tdata;
 
 use std::fs;

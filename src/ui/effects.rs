@@ -11,7 +11,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 use super::account::{AccountRef, FromDisk, SessionReader};
-use super::loader::{Delivery, RowSource, StreamedFolder, deliver_batches};
+use super::loader::{CachedListing, Delivery, LoadEvent, RowSource, deliver_batches};
 use super::msg::{FolderWriteError, Msg, Outcome, ReqId};
 use super::state::SessionRow;
 use crate::secret::SecretString;
@@ -280,7 +280,8 @@ impl Runner {
             dir,
             tx,
             tasks: HashMap::new(),
-            source: Arc::new(StreamedFolder),
+            // No cache unless the app sets its source: in-process tests leave ~/.cache alone.
+            source: Arc::new(CachedListing::at(None)),
             current_load: Arc::new(AtomicU64::new(0)),
             status_file: None,
             reader: Arc::new(FromDisk),
@@ -292,7 +293,7 @@ impl Runner {
         self.reader = Arc::from(reader);
     }
 
-    /// Where listings come from (the default streams the session folder).
+    /// Where listings come from (the default: the folder's listing, without a cache).
     pub fn set_source(&mut self, source: Box<dyn RowSource>) {
         self.source = Arc::from(source);
     }
@@ -681,10 +682,17 @@ fn write_tdata(
     }
 }
 
-/// Reads the directory into list rows.
+/// Reads the whole folder into list rows at once, without a cache (tests, and the benches'
+/// blocking peer).
 pub fn list_rows(dir: &SessionDir) -> Result<Vec<SessionRow>, String> {
-    let listed = dir.list().map_err(|e| e.to_string())?;
-    Ok(listed.into_iter().map(SessionRow::from_listed).collect())
+    let mut rows = Vec::new();
+    CachedListing::at(None).load(dir, &mut |ev| {
+        if let LoadEvent::Rows(r) = ev {
+            rows.extend(r);
+        }
+        true
+    })?;
+    Ok(rows)
 }
 
 /// Writes `session` as `target` (or keeps it in memory) and returns its row.

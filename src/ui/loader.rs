@@ -1,15 +1,16 @@
 //! Where the list's rows come from: a [`RowSource`] reads them off the UI thread and hands
 //! them over in batches as they are read, so the first rows show at once and keys stay
-//! responsive while the rest load. The default source streams the session folder
-//! (`store::stream`); a faster cached listing plugs in here as another source.
+//! responsive while the rest load. The app's source is the folder's cached listing
+//! (`store::listing`, the same rows as `tgsess list`): a warm listing only stats the files.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use super::state::SessionRow;
 use crate::store::dir::SessionDir;
-use crate::store::stream::{StreamEvent, stream_listing};
+use crate::store::listing;
 
 /// What a source yields: the expected number of rows (once, first), then rows.
 #[derive(Debug)]
@@ -25,20 +26,76 @@ pub trait RowSource: Send + Sync {
     -> Result<(), String>;
 }
 
-/// The session folder, read in parallel and streamed in the order read.
-pub struct StreamedFolder;
+/// The folder's listing (`store::listing::scan`): rows in name order, a batch at a time,
+/// each file read only when the cache cannot vouch for it. Whether a file is in use comes
+/// from the listing's own scan, its mode from the read: no more syscalls per row.
+pub struct CachedListing {
+    cache: CacheAt,
+}
 
-impl RowSource for StreamedFolder {
+enum CacheAt {
+    /// The user's cache folder, as `tgsess list` (the app).
+    User,
+    /// A cache file chosen by the caller (`None`: none, every file is read).
+    File(Option<PathBuf>),
+}
+
+impl CachedListing {
+    /// Cached in the user's cache folder, shared with `tgsess list`.
+    pub fn user_cache() -> CachedListing {
+        CachedListing {
+            cache: CacheAt::User,
+        }
+    }
+
+    /// Cached in `file` (`None`: no cache; in-process tests leave the user's cache alone).
+    pub fn at(file: Option<PathBuf>) -> CachedListing {
+        CachedListing {
+            cache: CacheAt::File(file),
+        }
+    }
+}
+
+impl RowSource for CachedListing {
     fn load(
         &self,
         dir: &SessionDir,
         emit: &mut dyn FnMut(LoadEvent) -> bool,
     ) -> Result<(), String> {
-        // Rows are made on the reading threads: each checks its file's journal and mode too.
-        stream_listing(dir.root(), SessionRow::from_listed, |ev| match ev {
-            StreamEvent::Total(n) => emit(LoadEvent::Total(n)),
-            StreamEvent::Rows(rows) => emit(LoadEvent::Rows(rows)),
-        })
+        let file = match &self.cache {
+            CacheAt::User => listing::cache::location(dir.root()),
+            CacheAt::File(f) => f.clone(),
+        };
+        let stop = |go_on: bool| {
+            if go_on {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(())
+            }
+        };
+        // The scan's set of files with a journal beside (usually empty), kept for the rows.
+        let logged = std::cell::OnceCell::new();
+        let emit = std::cell::RefCell::new(emit);
+        listing::scan_reporting(
+            dir,
+            file.as_deref(),
+            |scanned| {
+                let _ = logged.set(scanned.logged.clone());
+                stop((emit.borrow_mut())(LoadEvent::Total(scanned.rows)))
+            },
+            |batch| {
+                let logged = logged.get();
+                let in_use = |path: &std::path::Path| {
+                    logged
+                        .is_some_and(|logged| listing::Scanned { rows: 0, logged }.is_logged(path))
+                };
+                let rows = batch
+                    .iter()
+                    .map(|s| SessionRow::from_summary(s, in_use(&s.path)))
+                    .collect();
+                stop((emit.borrow_mut())(LoadEvent::Rows(rows)))
+            },
+        )
         .map_err(|e| e.to_string())
     }
 }
@@ -73,14 +130,14 @@ impl<S: RowSource> RowSource for Gated<S> {
     }
 }
 
-/// The source the app uses: the streamed folder, gated in debug builds when the test asks.
+/// The source the app uses: the cached listing, gated in debug builds when the test asks.
 pub fn default_source() -> Box<dyn RowSource> {
     match std::env::var_os(ENV_LIST_GATE).filter(|_| cfg!(debug_assertions)) {
         Some(fifo) => Box::new(Gated {
-            inner: StreamedFolder,
+            inner: CachedListing::user_cache(),
             fifo: fifo.into(),
         }),
-        None => Box::new(StreamedFolder),
+        None => Box::new(CachedListing::user_cache()),
     }
 }
 
@@ -198,6 +255,77 @@ mod tests {
         (0..n)
             .map(|i| SessionRow::memory(&format!("m{i}"), Session::new(2)))
             .collect()
+    }
+
+    /// The listing's rows as the list shows them: in name order after the expected total,
+    /// in use from the journal the scan saw, exposed from the mode the read saw.
+    #[test]
+    fn the_cached_listing_gives_rows_in_order_with_in_use_and_exposure() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let write = |name: &str, b: u8| {
+            let mut s = Session::new(2);
+            s.home_mut().auth_key = Some(crate::secret::AuthKey::new([b; 256]));
+            s.user_id = Some(i64::from(b));
+            let path = tmp.path().join(name);
+            crate::store::write_file(&path, &s, crate::store::Format::TgsessSqlite).unwrap();
+            path
+        };
+        write("carol.session", 3);
+        let bob = write("bob.session", 2);
+        write("alice.session", 1);
+        std::fs::set_permissions(&bob, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::write(tmp.path().join("carol.session-journal"), b"").unwrap();
+        std::fs::write(tmp.path().join("broken.string"), "garbage").unwrap();
+        let mut events = Vec::new();
+        CachedListing::at(None)
+            .load(&SessionDir::new(tmp.path()), &mut |ev| {
+                events.push(ev);
+                true
+            })
+            .unwrap();
+        assert!(
+            matches!(events.first(), Some(LoadEvent::Total(4))),
+            "{events:?}"
+        );
+        let rows: Vec<SessionRow> = events
+            .into_iter()
+            .flat_map(|ev| match ev {
+                LoadEvent::Rows(r) => r,
+                LoadEvent::Total(_) => Vec::new(),
+            })
+            .collect();
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["alice", "bob", "broken", "carol"]);
+        let row = |n: &str| rows.iter().find(|r| r.name == n).unwrap();
+        assert!(row("carol").in_use && !row("alice").in_use && !row("bob").in_use);
+        assert!(row("bob").exposed.as_deref().unwrap().contains("mode 644"));
+        assert!(row("alice").exposed.is_none() && row("carol").exposed.is_none());
+        assert!(row("broken").error.is_some() && !row("broken").readable());
+        assert_eq!(row("alice").user_id(), Some(1));
+        assert!(row("alice").has_key() && row("alice").memory_session().is_none());
+    }
+
+    #[test]
+    fn a_source_told_to_stop_stops() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..600 {
+            let text =
+                crate::store::encode_string(&Session::new(2), crate::store::Format::TgsessString)
+                    .unwrap();
+            std::fs::write(tmp.path().join(format!("s{i:03}.string")), text).unwrap();
+        }
+        let mut rows = 0;
+        CachedListing::at(None)
+            .load(&SessionDir::new(tmp.path()), &mut |ev| {
+                if let LoadEvent::Rows(r) = ev {
+                    rows += r.len();
+                    return false;
+                }
+                true
+            })
+            .unwrap();
+        assert!(rows > 0 && rows < 600, "{rows}");
     }
 
     #[test]

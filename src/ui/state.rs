@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use super::account::AccountRef;
 use super::flows::Pane;
 use super::keymap::{Context, Keymap};
-use crate::store::dir::Listed;
-use crate::store::listing::Info;
+use crate::store::listing::{Info, Summary};
 use crate::store::{BackendKind, Format, Loaded, Session};
 use crate::telegram::{Account, Device, Me, PasswordInfo};
 
@@ -57,25 +56,51 @@ fn zero_key_id() -> [u8; 8] {
 }
 
 impl SessionRow {
-    pub fn from_listed(l: Listed) -> SessionRow {
-        let locked = matches!(l.result, Err(crate::store::StoreError::PasscodeNeeded(_)));
-        let result = l.result.map_err(|e| {
-            if locked {
-                format!(
+    /// A row of the folder's listing; `in_use`: a journal or WAL is beside the file (the
+    /// listing's scan saw it). Only a file others can read costs a look at its mode again,
+    /// for the warning's text.
+    pub fn from_summary(s: &Summary, in_use: bool) -> SessionRow {
+        let locked = s.backend == BackendKind::Folder
+            && s.info
+                .as_ref()
+                .is_err_and(|e| crate::store::StoreError::says_passcode_needed(e));
+        let (info, error) = match &s.info {
+            Ok(info) => (Some(info.clone()), None),
+            Err(_) if locked => (
+                None,
+                Some(format!(
                     "{PASSCODE_NEEDED}: this Telegram Desktop folder has a local passcode; \
                      press i and give its path to import it"
-                )
-            } else {
-                e.to_string()
-            }
-        });
-        let mut row = SessionRow::from_file(&l.name, l.path, result);
-        row.backend = l.backend;
-        if locked {
-            row.locked = true;
-            row.format = Some(Format::Tdata);
-            row.derive_keys();
-        }
+                )),
+            ),
+            Err(e) => (None, Some(e.clone())),
+        };
+        let exposed = info
+            .as_ref()
+            .filter(|i| i.readable_by_others == Some(true))
+            .and_then(|_| crate::store::inspect::exposure_warning(&s.path));
+        let format = match &info {
+            Some(i) => Some(i.format),
+            None if locked => Some(Format::Tdata),
+            None => None,
+        };
+        let mut row = SessionRow {
+            name: s.name.clone(),
+            path: Some(s.path.clone()),
+            backend: s.backend,
+            format,
+            info,
+            memory: None,
+            error,
+            in_use,
+            exposed,
+            learned: None,
+            locked,
+            search: Box::default(),
+            name_key: Box::default(),
+            key_id: None,
+        };
+        row.derive_keys();
         row
     }
 
