@@ -1,5 +1,5 @@
-//! Table b-tree pages (fileformat2 §1.6): leaf and interior table pages, their cells, payloads
-//! that spill onto overflow pages, the in-order walk and the rowid search SQLite does. Index
+//! Table b-tree pages (fileformat2 §1.6): leaf and interior table pages, their cells and the
+//! local part of their payloads, the in-order walk and the rowid search SQLite does. Index
 //! pages, cells outside their page, keys out of order or a child that SQLite would call corrupt
 //! decline.
 
@@ -11,6 +11,15 @@ const LEAF: u8 = 0x0d;
 const INTERIOR: u8 = 0x05;
 /// SQLite's cursor depth limit: a deeper tree is corrupt (and a loop ends here too).
 const MAX_DEPTH: usize = 20;
+
+/// A row's payload as far as its page holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payload {
+    /// The bytes on the leaf page (all of them when nothing spills).
+    pub local: Vec<u8>,
+    /// The payload's whole size.
+    pub size: usize,
+}
 
 /// One parsed table b-tree page.
 struct Page {
@@ -92,17 +101,21 @@ impl<S: PageSource> Db<S> {
         let bytes = &page.data[..self.header.usable];
         let off = page.cells[i];
         let (size, a) = varint(bytes, off)?;
+        // SQLite reads a payload size of nine bytes otherwise than the format says (and such
+        // a size could not fit in a session file anyway).
+        if a == 9 || size > self.file_len {
+            return Err(Decline("payload size"));
+        }
         let (rowid, b) = varint(bytes, off + a)?;
         Ok((rowid as i64, off + a + b, size))
     }
 
-    /// A leaf cell's whole payload, gathered from its overflow pages when it spills.
-    fn payload(&mut self, page: &Page, i: usize) -> R<Vec<u8>> {
+    /// The part of a leaf cell's payload kept on the page, and the payload's whole size.
+    /// Overflow pages are never read: a value the readers need that lies beyond the local part
+    /// declines (SQLite, too, reads a column from the page when it lies there).
+    fn payload(&mut self, page: &Page, i: usize) -> R<Payload> {
         let (_, start, size) = self.leaf_head(page, i)?;
         let usable = self.header.usable;
-        if size > self.file_len {
-            return Err(Decline("payload larger than the file"));
-        }
         let size = size as usize;
         // How much stays on the leaf (fileformat2 §1.6, table b-tree leaf cells).
         let max_local = usable - 35;
@@ -113,34 +126,19 @@ impl<S: PageSource> Db<S> {
             let k = min_local + (size - min_local) % (usable - 4);
             if k <= max_local { k } else { min_local }
         };
-        let spills = local < size;
-        let end = start + local + if spills { 4 } else { 0 };
+        let end = start + local + if local < size { 4 } else { 0 };
         if end > usable {
             return Err(Decline("cell past the page"));
         }
-        let mut out = Vec::with_capacity(size);
-        out.extend_from_slice(&page.data[start..start + local]);
-        if spills {
-            let mut next = be32(&page.data, start + local);
-            while out.len() < size {
-                if next == 0 || next > self.header.pages {
-                    return Err(Decline("overflow page out of range"));
-                }
-                let over = self.page(next)?;
-                next = be32(&over, 0);
-                let take = (size - out.len()).min(usable - 4);
-                out.extend_from_slice(&over[4..4 + take]);
-            }
-            if next != 0 {
-                return Err(Decline("overflow chain longer than the payload"));
-            }
-        }
-        Ok(out)
+        Ok(Payload {
+            local: page.data[start..start + local].to_vec(),
+            size,
+        })
     }
 
     /// The row of lowest rowid in the table rooted at `root` (what `LIMIT 1` of a full scan
     /// gives), or `None` for an empty table.
-    pub fn first_row(&mut self, root: u32) -> R<Option<(i64, Vec<u8>)>> {
+    pub fn first_row(&mut self, root: u32) -> R<Option<(i64, Payload)>> {
         let mut page = self.table_page(root)?;
         let mut depth = 0;
         while !page.leaf {
@@ -160,7 +158,7 @@ impl<S: PageSource> Db<S> {
 
     /// The payload of the row with `rowid`, searched as SQLite does: in each interior page the
     /// first cell whose key is at least `rowid` leads down, else the right-most child.
-    pub fn find_row(&mut self, root: u32, rowid: i64) -> R<Option<Vec<u8>>> {
+    pub fn find_row(&mut self, root: u32, rowid: i64) -> R<Option<Payload>> {
         let mut page = self.table_page(root)?;
         let mut depth = 0;
         while !page.leaf {
@@ -201,14 +199,14 @@ impl<S: PageSource> Db<S> {
     }
 
     /// Every row of the table rooted at `root`, in rowid order.
-    pub fn all_rows(&mut self, root: u32) -> R<Vec<(i64, Vec<u8>)>> {
+    pub fn all_rows(&mut self, root: u32) -> R<Vec<(i64, Payload)>> {
         let mut rows = Vec::new();
         let page = self.table_page(root)?;
         self.walk(page, 0, &mut rows)?;
         Ok(rows)
     }
 
-    fn walk(&mut self, page: Page, depth: usize, rows: &mut Vec<(i64, Vec<u8>)>) -> R<()> {
+    fn walk(&mut self, page: Page, depth: usize, rows: &mut Vec<(i64, Payload)>) -> R<()> {
         if page.leaf {
             for i in 0..page.cells.len() {
                 let (rowid, _, _) = self.leaf_head(&page, i)?;

@@ -11,6 +11,8 @@ pub enum Value {
     Real(f64),
     Text(Vec<u8>),
     Blob(Vec<u8>),
+    /// A value on an overflow page (never read).
+    Spilled,
 }
 
 /// Reads a varint at `at`; returns it and its length (1 to 9 bytes).
@@ -32,11 +34,16 @@ pub fn varint(bytes: &[u8], at: usize) -> R<(u64, usize)> {
 /// The largest record header SQLite reads (it calls a longer one corrupt).
 const MAX_HEADER: u64 = 98_307;
 
-/// Decodes a whole record. The header must end exactly where it says and the values must fill
-/// the payload exactly, as SQLite checks once it has read a header to its end.
-pub fn decode(payload: &[u8]) -> R<Vec<Value>> {
-    let (header_len, n) = varint(payload, 0)?;
-    if header_len > MAX_HEADER || (header_len as usize) < n || header_len as usize > payload.len() {
+/// Decodes a record of `size` bytes of which `local` are at hand. The header must lie in
+/// `local` and end exactly where it says, and the values must fill the payload exactly, as
+/// SQLite checks once it has read a header to its end; values past `local` are
+/// [`Value::Spilled`].
+pub fn decode(local: &[u8], size: usize) -> R<Vec<Value>> {
+    if local.len() > size {
+        return Err(Decline("local part larger than the payload"));
+    }
+    let (header_len, n) = varint(local, 0)?;
+    if header_len > MAX_HEADER || (header_len as usize) < n || header_len as usize > local.len() {
         return Err(Decline("record header size"));
     }
     let header_end = header_len as usize;
@@ -44,61 +51,58 @@ pub fn decode(payload: &[u8]) -> R<Vec<Value>> {
     let mut body = header_end;
     let mut values = Vec::new();
     while at < header_end {
-        let (serial, n) = varint(payload, at)?;
+        let (serial, n) = varint(&local[..header_end], at)?;
         at += n;
-        let (value, size) = value(serial, &payload[body.min(payload.len())..])?;
-        body += size;
-        if body > payload.len() {
+        let len = serial_len(serial)?;
+        let end = body.checked_add(len).ok_or(Decline("value size"))?;
+        if end > size {
             return Err(Decline("record values past the payload"));
         }
-        values.push(value);
+        values.push(if end <= local.len() {
+            value(serial, &local[body..end])?
+        } else {
+            Value::Spilled
+        });
+        body = end;
     }
-    if at != header_end || body != payload.len() {
+    if at != header_end || body != size {
         return Err(Decline("record sizes do not add up"));
     }
     Ok(values)
 }
 
-/// The value of serial type `serial` at the start of `body`, and how many bytes it takes.
-fn value(serial: u64, body: &[u8]) -> R<(Value, usize)> {
-    let int = |len: usize| -> R<(Value, usize)> {
-        let bytes = body.get(..len).ok_or(Decline("integer past the payload"))?;
+/// How many bytes a value of serial type `serial` takes.
+fn serial_len(serial: u64) -> R<usize> {
+    Ok(match serial {
+        0 | 8 | 9 => 0,
+        1..=4 => serial as usize,
+        5 => 6,
+        6 | 7 => 8,
+        10 | 11 => return Err(Decline("reserved serial type")),
+        n => usize::try_from((n - 12) / 2).map_err(|_| Decline("value size"))?,
+    })
+}
+
+/// The value of serial type `serial` whose bytes are `bytes` (of [`serial_len`]).
+fn value(serial: u64, bytes: &[u8]) -> R<Value> {
+    Ok(match serial {
+        0 => Value::Null,
         // Big-endian two's complement, sign-extended from its first byte.
-        let mut v: i64 = if bytes[0] & 0x80 != 0 { -1 } else { 0 };
-        for &b in bytes {
-            v = (v << 8) | b as i64;
+        1..=6 => {
+            let mut v: i64 = if bytes[0] & 0x80 != 0 { -1 } else { 0 };
+            for &b in bytes {
+                v = (v << 8) | b as i64;
+            }
+            Value::Int(v)
         }
-        Ok((Value::Int(v), len))
-    };
-    match serial {
-        0 => Ok((Value::Null, 0)),
-        1 => int(1),
-        2 => int(2),
-        3 => int(3),
-        4 => int(4),
-        5 => int(6),
-        6 => int(8),
-        7 => {
-            let bytes = body.get(..8).ok_or(Decline("real past the payload"))?;
-            let bits = u64::from_be_bytes(bytes.try_into().expect("eight bytes"));
-            Ok((Value::Real(f64::from_bits(bits)), 8))
-        }
-        8 => Ok((Value::Int(0), 0)),
-        9 => Ok((Value::Int(1), 0)),
-        10 | 11 => Err(Decline("reserved serial type")),
-        n => {
-            let len = ((n - 12) / 2) as usize;
-            let bytes = body
-                .get(..len)
-                .ok_or(Decline("text or blob past the payload"))?;
-            let v = if n % 2 == 0 {
-                Value::Blob(bytes.to_vec())
-            } else {
-                Value::Text(bytes.to_vec())
-            };
-            Ok((v, len))
-        }
-    }
+        7 => Value::Real(f64::from_bits(u64::from_be_bytes(
+            bytes.try_into().map_err(|_| Decline("real size"))?,
+        ))),
+        8 => Value::Int(0),
+        9 => Value::Int(1),
+        n if n % 2 == 0 => Value::Blob(bytes.to_vec()),
+        _ => Value::Text(bytes.to_vec()),
+    })
 }
 
 #[cfg(test)]
@@ -118,7 +122,7 @@ mod tests {
         // header: size 6, types NULL, int8, text "hi" (17), blob "" (12), int 1 (9)
         let rec = [6, 0, 1, 17, 12, 9, 0xfe, b'h', b'i'];
         assert_eq!(
-            decode(&rec),
+            decode(&rec, rec.len()),
             Ok(vec![
                 Value::Null,
                 Value::Int(-2),
@@ -131,9 +135,18 @@ mod tests {
 
     #[test]
     fn records_whose_sizes_disagree_decline() {
-        assert!(decode(&[3, 1, 1, 7]).is_err(), "one byte short");
-        assert!(decode(&[2, 1, 7, 8]).is_err(), "one byte over");
-        assert!(decode(&[2, 10]).is_err(), "reserved type");
-        assert!(decode(&[9, 1]).is_err(), "header longer than the payload");
+        let whole = |r: &[u8]| decode(r, r.len());
+        assert!(whole(&[3, 1, 1, 7]).is_err(), "one byte short");
+        assert!(whole(&[2, 1, 7, 8]).is_err(), "one byte over");
+        assert!(whole(&[2, 10]).is_err(), "reserved type");
+        assert!(whole(&[9, 1]).is_err(), "header longer than the payload");
+    }
+
+    #[test]
+    fn values_past_the_local_part_are_spilled() {
+        // int8 on the page, a 3-byte text past it.
+        let rec = [3, 1, 19, 5];
+        assert_eq!(decode(&rec, 7), Ok(vec![Value::Int(5), Value::Spilled]));
+        assert!(decode(&rec, 8).is_err(), "sizes do not add up");
     }
 }

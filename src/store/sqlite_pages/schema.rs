@@ -22,6 +22,7 @@ pub struct Entry {
 }
 
 fn text(v: Value) -> R<String> {
+    // A name or statement past the page (SQLite would read its overflow pages) declines too.
     match v {
         Value::Text(b) => String::from_utf8(b).map_err(|_| Decline("schema text not UTF-8")),
         _ => Err(Decline("schema value of another class")),
@@ -33,7 +34,7 @@ pub fn master<S: PageSource>(db: &mut Db<S>) -> R<Vec<Entry>> {
     db.all_rows(1)?
         .into_iter()
         .map(|(_, payload)| {
-            let values = decode(&payload)?;
+            let values = decode(&payload.local, payload.size)?;
             let [kind, name, tbl_name, root, sql]: [Value; 5] = values
                 .try_into()
                 .map_err(|_| Decline("schema row of another shape"))?;

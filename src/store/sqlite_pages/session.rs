@@ -73,7 +73,7 @@ fn first<'t, S: PageSource>(db: &mut Db<S>, table: &'t Table) -> R<Option<Row<'t
     let Some((rowid, payload)) = db.first_row(table.root)? else {
         return Ok(None);
     };
-    let values = decode(&payload)?;
+    let values = decode(&payload.local, payload.size)?;
     Ok(Some(Row {
         table,
         rowid,
@@ -127,7 +127,7 @@ fn telethon<S: PageSource>(db: &mut Db<S>, entries: &[Entry]) -> R<Option<Teleth
         Some(payload) => Row {
             table: &entities,
             rowid: 0,
-            values: decode(&payload)?,
+            values: decode(&payload.local, payload.size)?,
         }
         .opt_int("hash")?,
     };
