@@ -1,10 +1,11 @@
 //! The schema table (`sqlite_master`, rooted at page 1) and the columns of the tables the
 //! session readers need. The whole schema is accepted only as SQLite accepts it: each distinct
-//! schema is built once by SQLite itself in memory (the first file with it pays; the rest of a
-//! folder of alike files hit the memo), so a statement SQLite would call malformed declines.
+//! schema is built once by SQLite itself in memory, so a statement SQLite would call malformed
+//! declines. What a schema gives (its [`Plan`]) is remembered by the schema rows' bytes: the
+//! first file with a schema pays, the rest of a folder of alike files only compare bytes.
 
-use std::collections::HashSet;
-use std::sync::{Mutex, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::Connection;
 
@@ -29,10 +30,9 @@ fn text(v: Value) -> R<String> {
     }
 }
 
-/// The rows of `sqlite_master`, in rowid order.
-pub fn master<S: PageSource>(db: &mut Db<S>) -> R<Vec<Entry>> {
-    db.all_rows(1)?
-        .into_iter()
+/// The rows of `sqlite_master` (its table's rows, in rowid order) decoded.
+fn master(rows: Vec<(i64, super::btree::Payload)>) -> R<Vec<Entry>> {
+    rows.into_iter()
         .map(|(_, payload)| {
             let values = decode(&payload.local, payload.size)?;
             let [kind, name, tbl_name, root, sql]: [Value; 5] = values
@@ -57,36 +57,93 @@ pub fn master<S: PageSource>(db: &mut Db<S>) -> R<Vec<Entry>> {
         .collect()
 }
 
-/// Schemas SQLite built (their entries without root pages), bounded.
-static ACCEPTED: OnceLock<Mutex<HashSet<Vec<u8>>>> = OnceLock::new();
-const MEMO: usize = 64;
-
-/// The schema as a byte string that identifies it (root pages aside).
-fn key(entries: &[Entry]) -> Vec<u8> {
-    let mut key = Vec::new();
-    for e in entries {
-        for part in [&e.kind, &e.name, &e.tbl_name] {
-            key.extend_from_slice(&(part.len() as u32).to_le_bytes());
-            key.extend_from_slice(part.as_bytes());
-        }
-        match &e.sql {
-            Some(sql) => {
-                key.extend_from_slice(&(sql.len() as u32).to_le_bytes());
-                key.extend_from_slice(sql.as_bytes());
-            }
-            None => key.extend_from_slice(&u32::MAX.to_le_bytes()),
-        }
-    }
-    key
+/// What the readers need of one schema, worked out once per distinct schema.
+#[derive(Debug)]
+pub struct Plan {
+    /// Every table's name and statement (`''` for none), sorted by name.
+    pub tables: Vec<(String, String)>,
+    version: R<Table>,
+    sessions: R<Table>,
+    entities: R<Table>,
+    /// The highest root page of a table or index (must be a page of the file).
+    max_root: i64,
 }
 
-/// Accepts the schema of a database of `pages` pages if SQLite would load it: root pages in
-/// range (tables and indexes below page 1, views and triggers none), and the statements
-/// rebuilding exactly these entries in a fresh in-memory database.
-pub fn check(entries: &[Entry], pages: u32) -> R<()> {
+impl Plan {
+    /// One of the tables the readers read (see [`table`]).
+    pub fn table(&self, name: &str) -> R<&Table> {
+        match name {
+            "version" => self.version.as_ref(),
+            "sessions" => self.sessions.as_ref(),
+            "entities" => self.entities.as_ref(),
+            _ => return Err(Decline("a table the plan does not hold")),
+        }
+        .map_err(|d| *d)
+    }
+}
+
+/// Plans by the raw bytes of their schema rows; `None` for a schema that declines. Bounded:
+/// past it, schemas are worked out every time.
+type Plans = HashMap<Vec<u8>, Option<Arc<Plan>>>;
+static PLANS: OnceLock<Mutex<Plans>> = OnceLock::new();
+const MEMO: usize = 64;
+
+/// The plan of the database's schema: from the memo when a file with the same schema rows
+/// (byte for byte, root pages included) was seen, else worked out and remembered.
+pub fn plan<S: PageSource>(db: &mut Db<S>) -> R<Arc<Plan>> {
+    let rows = db.all_rows(1)?;
+    let mut key = Vec::with_capacity(rows.iter().map(|(_, p)| p.local.len() + 8).sum());
+    for (_, payload) in &rows {
+        key.extend_from_slice(&(payload.size as u32).to_le_bytes());
+        key.extend_from_slice(&(payload.local.len() as u32).to_le_bytes());
+        key.extend_from_slice(&payload.local);
+    }
+    let memo = PLANS.get_or_init(Default::default);
+    let known = memo.lock().ok().and_then(|m| m.get(&key).cloned());
+    let plan = match known {
+        Some(plan) => plan,
+        None => {
+            let plan = work_out(rows).ok().map(Arc::new);
+            if let Ok(mut m) = memo.lock()
+                && m.len() < MEMO
+            {
+                m.insert(key, plan.clone());
+            }
+            plan
+        }
+    };
+    let plan = plan.ok_or(Decline("a schema the page reader does not follow"))?;
+    if plan.max_root > db.header.pages as i64 {
+        return Err(Decline("root page past the file"));
+    }
+    Ok(plan)
+}
+
+fn work_out(rows: Vec<(i64, super::btree::Payload)>) -> R<Plan> {
+    let entries = master(rows)?;
+    check(&entries)?;
+    let mut tables: Vec<(String, String)> = entries
+        .iter()
+        .filter(|e| e.kind == "table")
+        .map(|e| (e.name.clone(), e.sql.clone().unwrap_or_default()))
+        .collect();
+    tables.sort();
+    Ok(Plan {
+        tables,
+        version: table(&entries, "version"),
+        sessions: table(&entries, "sessions"),
+        entities: table(&entries, "entities"),
+        max_root: entries.iter().map(|e| e.root).max().unwrap_or(0),
+    })
+}
+
+/// Accepts the schema if SQLite would load it: root pages where they may be (tables and
+/// indexes after page 1, views and triggers none), and the statements rebuilding exactly
+/// these entries in a fresh in-memory database.
+fn check(entries: &[Entry]) -> R<()> {
     for e in entries {
         let ok = match e.kind.as_str() {
-            "table" | "index" => e.root >= 2 && e.root <= pages as i64,
+            "table" | "index" => e.root >= 2,
             "view" | "trigger" => e.root == 0,
             _ => false,
         };
@@ -94,18 +151,8 @@ pub fn check(entries: &[Entry], pages: u32) -> R<()> {
             return Err(Decline("schema row with an unexpected root page"));
         }
     }
-    let key = key(entries);
-    let memo = ACCEPTED.get_or_init(Default::default);
-    if memo.lock().is_ok_and(|m| m.contains(&key)) {
-        return Ok(());
-    }
     if !sqlite_builds(entries) {
         return Err(Decline("schema not as SQLite builds it"));
-    }
-    if let Ok(mut m) = memo.lock()
-        && m.len() < MEMO
-    {
-        m.insert(key);
     }
     Ok(())
 }

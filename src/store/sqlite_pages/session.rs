@@ -5,7 +5,7 @@
 //! the SQL path gives its exact error.
 
 use super::record::{Value, decode};
-use super::schema::{self, Entry, Table};
+use super::schema::{self, Plan, Table};
 use super::{Db, Decline, PageSource, R};
 use crate::store::formats::pyrogram_sqlite::{self, PyrogramRow};
 use crate::store::formats::sqlite_detect::detect_from;
@@ -83,22 +83,15 @@ fn first<'t, S: PageSource>(db: &mut Db<S>, table: &'t Table) -> R<Option<Row<'t
 
 /// The file's format and session, or a decline.
 pub fn read<S: PageSource>(db: &mut Db<S>) -> R<Loaded> {
-    let entries = schema::master(db)?;
-    schema::check(&entries, db.header.pages)?;
-    let mut tables: Vec<(String, String)> = entries
-        .iter()
-        .filter(|e| e.kind == "table")
-        .map(|e| (e.name.clone(), e.sql.clone().unwrap_or_default()))
-        .collect();
-    tables.sort();
-    let format = detect_from(&tables, "", |col| {
-        version(db, &entries, col).map_err(|d| d.0.to_string())
+    let plan = schema::plan(db)?;
+    let format = detect_from(&plan.tables, "", |col| {
+        version(db, &plan, col).map_err(|d| d.0.to_string())
     })
     .map_err(|_| Decline("not a session schema the page reader follows"))?;
     let session = match format {
-        Format::TelethonSqlite(_) => telethon_sqlite::session_of(telethon(db, &entries)?),
-        Format::PyrogramSqlite(v) => pyrogram_sqlite::session_of(pyrogram(db, &entries, v)?),
-        Format::PyroforkSqlite => pyrogram_sqlite::session_of(pyrogram(db, &entries, 4)?),
+        Format::TelethonSqlite(_) => telethon_sqlite::session_of(telethon(db, &plan)?),
+        Format::PyrogramSqlite(v) => pyrogram_sqlite::session_of(pyrogram(db, &plan, v)?),
+        Format::PyroforkSqlite => pyrogram_sqlite::session_of(pyrogram(db, &plan, 4)?),
         _ => return Err(Decline("a format the page reader does not read")),
     }
     .map_err(|_| Decline("the session's values are refused"))?;
@@ -106,26 +99,26 @@ pub fn read<S: PageSource>(db: &mut Db<S>) -> R<Loaded> {
 }
 
 /// `SELECT {col} FROM version`, first row.
-fn version<S: PageSource>(db: &mut Db<S>, entries: &[Entry], col: &str) -> R<i64> {
-    let table = schema::table(entries, "version")?;
-    let row = first(db, &table)?.ok_or(Decline("no version row"))?;
+fn version<S: PageSource>(db: &mut Db<S>, plan: &Plan, col: &str) -> R<i64> {
+    let table = plan.table("version")?;
+    let row = first(db, table)?.ok_or(Decline("no version row"))?;
     row.int(col)
 }
 
-fn telethon<S: PageSource>(db: &mut Db<S>, entries: &[Entry]) -> R<Option<TelethonRow>> {
-    let sessions = schema::table(entries, "sessions")?;
-    let entities = schema::table(entries, "entities")?;
+fn telethon<S: PageSource>(db: &mut Db<S>, plan: &Plan) -> R<Option<TelethonRow>> {
+    let sessions = plan.table("sessions")?;
+    let entities = plan.table("entities")?;
     let (_, id) = entities.column("id")?;
     if !id.rowid_alias {
         return Err(Decline("entities.id is not the rowid"));
     }
-    let Some(row) = first(db, &sessions)? else {
+    let Some(row) = first(db, sessions)? else {
         return Ok(None);
     };
     let own_id = match db.find_row(entities.root, 0)? {
         None => None,
         Some(payload) => Row {
-            table: &entities,
+            table: entities,
             rowid: 0,
             values: decode(&payload.local, payload.size)?,
         }
@@ -142,11 +135,11 @@ fn telethon<S: PageSource>(db: &mut Db<S>, entries: &[Entry]) -> R<Option<Teleth
 
 fn pyrogram<S: PageSource>(
     db: &mut Db<S>,
-    entries: &[Entry],
+    plan: &Plan,
     schema: u8,
 ) -> R<Option<PyrogramRow>> {
-    let sessions = schema::table(entries, "sessions")?;
-    let Some(row) = first(db, &sessions)? else {
+    let sessions = plan.table("sessions")?;
+    let Some(row) = first(db, sessions)? else {
         return Ok(None);
     };
     let (has_address, has_api) = pyrogram_sqlite::columns_of(schema);
