@@ -1,6 +1,7 @@
 //! `tgsess list --json` at scale (issue 14, goals 1-3 and 8): cold (no listing cache) and warm
 //! listing of 1,000 and 10,000 Telethon session files, 100,000 with `TGSESS_BENCH_100K=1`,
-//! beside the I/O floors measured in the same run: reading the first 4 KiB of every file, and
+//! beside the I/O floors measured in the same run: reading the first 4 KiB of every file, the
+//! first pages the page reader reads of it (16 KiB, `sqlite_pages::file::PREFETCH`), and
 //! `stat` of every file (each after listing the folder, one thread). Each figure is the median
 //! of several runs in this process; the page cache is warm for all of them (dropping it needs
 //! root), so "cold" means "no tgsess cache". Ratios are printed; nothing is asserted.
@@ -60,6 +61,17 @@ fn floor_head(dir: &Path) -> usize {
     total
 }
 
+/// The first pages the page reader reads of each file (one read of its prefetch).
+fn floor_pages(dir: &Path) -> usize {
+    let mut buf = vec![0u8; tgsess::store::sqlite_pages::file::PREFETCH];
+    let mut total = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let mut f = fs::File::open(entry.unwrap().path()).unwrap();
+        total += f.read(&mut buf).unwrap();
+    }
+    total
+}
+
 fn floor_stat(dir: &Path) -> u64 {
     fs::read_dir(dir)
         .unwrap()
@@ -95,8 +107,16 @@ fn main() {
         sizes.push(100_000);
     }
     println!(
-        "{:>8} | {:>10} {:>10} {:>8} | {:>10} {:>10} {:>8}",
-        "files", "cold", "4KiB floor", "ratio", "warm", "stat floor", "ratio"
+        "{:>8} | {:>10} {:>10} {:>8} {:>11} {:>8} | {:>10} {:>10} {:>8}",
+        "files",
+        "cold",
+        "4KiB floor",
+        "ratio",
+        "pages floor",
+        "ratio",
+        "warm",
+        "stat floor",
+        "ratio"
     );
     for count in sizes {
         let tmp = tempfile::tempdir().unwrap();
@@ -109,6 +129,9 @@ fn main() {
         let runs = if count >= 100_000 { 3 } else { 7 };
         let head = time(runs, || {
             floor_head(&root);
+        });
+        let pages = time(runs, || {
+            floor_pages(&root);
         });
         let cold = time(runs, || {
             let _ = fs::remove_file(&cache);
@@ -126,11 +149,13 @@ fn main() {
         });
         let warm = time(runs, || list_json(&dir, &cache, count));
         println!(
-            "{:>8} | {:>10} {:>10} {:>7.1}x | {:>10} {:>10} {:>7.1}x",
+            "{:>8} | {:>10} {:>10} {:>7.1}x {:>11} {:>7.1}x | {:>10} {:>10} {:>7.1}x",
             count,
             ms(cold),
             ms(head),
             cold.as_secs_f64() / head.as_secs_f64(),
+            ms(pages),
+            cold.as_secs_f64() / pages.as_secs_f64(),
             ms(warm),
             ms(stat),
             warm.as_secs_f64() / stat.as_secs_f64()

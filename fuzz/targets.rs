@@ -76,6 +76,13 @@ pub fn all() -> Vec<Target> {
             seeds: sqlite_seeds,
         },
         Target {
+            name: "sqlite-pages",
+            about: "the listing's page reader of SQLite files: declines, or reads what SQLite reads",
+            generate: gen_sqlite_bytes,
+            execute: exec_sqlite_pages,
+            seeds: sqlite_seeds,
+        },
+        Target {
             name: "sqlite-values",
             about: "valid SQLite sessions with hostile values, types and rows (SQL edits)",
             generate: gen_sqlite_values,
@@ -501,6 +508,14 @@ fn exec_any_string(input: &[u8]) {
 fn exec_sqlite_bytes(input: &[u8]) {
     if let Ok(loaded) = store::read_sqlite_bytes(input, "standard input") {
         exercise(&loaded);
+    }
+}
+
+fn exec_sqlite_pages(input: &[u8]) {
+    if let Ok(pages) = store::sqlite_pages::read_bytes(input) {
+        let sql = store::read_sqlite_bytes(input, "standard input")
+            .expect("the page reader read a file SQLite refuses");
+        assert_eq!(pages, sql, "the page reader and SQLite disagree");
     }
 }
 

@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod listing;
 pub mod model;
 pub mod set_dc;
+pub mod sqlite_pages;
 pub mod sqlite_read;
 pub mod sqlite_write;
 pub mod status;

@@ -3,6 +3,7 @@
 //! pyrofork's 4 are read, and updated in place with the columns they have.
 
 use rusqlite::{Connection, OptionalExtension, params};
+use zeroize::Zeroizing;
 
 use crate::secret::AuthKey;
 use crate::store::model::Session;
@@ -138,51 +139,84 @@ fn flag(v: Option<i64>, what: &str) -> Result<Option<bool>, String> {
     }
 }
 
-pub fn read(conn: &Connection, schema: u8) -> Result<Session, String> {
-    let address_cols = if schema >= 7 {
+/// The raw values of the first `sessions` row (lowest rowid) of a Pyrogram-family file.
+/// Fetched by SQL ([`fetch`]) or by the page reader (`store::sqlite_pages`); [`session_of`]
+/// turns either into the session. Columns a schema lacks are `None`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PyrogramRow {
+    pub dc_id: i64,
+    /// Schema 7 and later.
+    pub address: Option<String>,
+    pub port: Option<i64>,
+    /// Schema 3 and later.
+    pub api_id: Option<i64>,
+    pub test_mode: Option<i64>,
+    pub key: Option<Zeroizing<Vec<u8>>>,
+    pub user_id: Option<i64>,
+    pub is_bot: Option<i64>,
+}
+
+/// Which optional columns schema `schema` has: (address and port, api_id).
+pub fn columns_of(schema: u8) -> (bool, bool) {
+    (schema >= 7, schema >= 3)
+}
+
+/// The first `sessions` row by SQL; `None` when the table is empty.
+pub fn fetch(conn: &Connection, schema: u8) -> Result<Option<PyrogramRow>, String> {
+    let (has_address, has_api) = columns_of(schema);
+    let address_cols = if has_address {
         "server_address, port"
     } else {
         "NULL, NULL"
     };
-    let api_col = if schema >= 3 { "api_id" } else { "NULL" };
+    let api_col = if has_api { "api_id" } else { "NULL" };
     let sql = format!(
         "SELECT dc_id, {address_cols}, {api_col}, test_mode, auth_key, user_id, is_bot FROM sessions LIMIT 1"
     );
-    let row = conn
-        .query_row(&sql, [], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-                r.get::<_, Option<Vec<u8>>>(5)?,
-                r.get::<_, Option<i64>>(6)?,
-                r.get::<_, Option<i64>>(7)?,
-            ))
+    conn.query_row(&sql, [], |r| {
+        Ok(PyrogramRow {
+            dc_id: r.get(0)?,
+            address: r.get(1)?,
+            port: r.get(2)?,
+            api_id: r.get(3)?,
+            test_mode: r.get(4)?,
+            key: r.get::<_, Option<Vec<u8>>>(5)?.map(Zeroizing::new),
+            user_id: r.get(6)?,
+            is_bot: r.get(7)?,
         })
-        .optional()
-        .map_err(|e| format!("cannot read the sessions table: {e}"))?;
-    let (dc_id, address, port, api_id, test_mode, key, user_id, is_bot) =
-        row.ok_or("the sessions table is empty")?;
+    })
+    .optional()
+    .map_err(|e| format!("cannot read the sessions table: {e}"))
+}
+
+pub fn read(conn: &Connection, schema: u8) -> Result<Session, String> {
+    session_of(fetch(conn, schema)?)
+}
+
+/// The session a Pyrogram-family file holds, from its raw values (however they were fetched).
+pub fn session_of(row: Option<PyrogramRow>) -> Result<Session, String> {
+    let row = row.ok_or("the sessions table is empty")?;
+    let dc_id = row.dc_id;
     let dc_id = i32::try_from(dc_id).map_err(|_| format!("DC id {dc_id} is out of range"))?;
     let mut session = Session::new(dc_id);
-    session.api_id = api_id
+    session.api_id = row
+        .api_id
         .map(|a| i32::try_from(a).map_err(|_| format!("api_id {a} is out of range")))
         .transpose()?;
-    session.test_mode = flag(test_mode, "test_mode")?;
-    session.user_id = user_id;
-    session.is_bot = flag(is_bot, "is_bot")?;
+    session.test_mode = flag(row.test_mode, "test_mode")?;
+    session.user_id = row.user_id;
+    session.is_bot = flag(row.is_bot, "is_bot")?;
     let home = session.home_mut();
-    if let Some(address) = address
+    if let Some(address) = row.address
         && !home.set_address_text(&address)
     {
         return Err(format!("server address '{address}' is not an IP address"));
     }
-    home.port = port
+    home.port = row
+        .port
         .map(|p| u16::try_from(p).map_err(|_| format!("port {p} is out of range")))
         .transpose()?;
-    home.auth_key = match key.as_deref() {
+    home.auth_key = match row.key.as_deref().map(Vec::as_slice) {
         None | Some([]) => None,
         Some(bytes) => Some(
             AuthKey::from_slice(bytes)

@@ -10,7 +10,7 @@ use crate::store::format::Format;
 /// The 16-byte header every SQLite 3 database starts with.
 pub const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Names and CREATE statements of the tables, in one query (listing reads many files).
+/// Names and CREATE statements of the tables, sorted by name (as SQLite's `ORDER BY name`).
 fn tables(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' ORDER BY name",
@@ -26,8 +26,21 @@ pub fn columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> 
 
 /// Detects the format of an open database. `path` only labels errors.
 pub fn detect(conn: &Connection, path: &Path) -> Result<Format> {
-    let label = path.display().to_string();
     let tables = tables(conn).map_err(|e| explain(path, e))?;
+    detect_from(&tables, &path.display().to_string(), |col| {
+        conn.query_row(&format!("SELECT {col} FROM version"), [], |r| r.get(0))
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The format from the schema's tables (name and CREATE statement, sorted by name) and the
+/// first value of a column of the `version` table, fetched by `version(column)`: the one
+/// rule for the SQL path and the page reader (`store::sqlite_pages`). `label` names errors.
+pub fn detect_from(
+    tables: &[(String, String)],
+    label: &str,
+    version: impl FnOnce(&str) -> std::result::Result<i64, String>,
+) -> Result<Format> {
     let find = |t: &str| {
         tables
             .iter()
@@ -46,11 +59,9 @@ pub fn detect(conn: &Connection, path: &Path) -> Result<Format> {
         } else {
             return Err(StoreError::invalid(label, "unrecognised 'version' table"));
         };
-        let version: i64 = conn
-            .query_row(&format!("SELECT {col} FROM version"), [], |r| r.get(0))
-            .map_err(|e| {
-                StoreError::invalid(&label, format!("cannot read the schema version: {e}"))
-            })?;
+        let version = version(col).map_err(|e| {
+            StoreError::invalid(label, format!("cannot read the schema version: {e}"))
+        })?;
         // pyrofork numbers its own schema 4: the update state of kurigram's 5, and a
         // `usernames` table keyed by the name (created lazily, so it may be missing).
         let pyrofork = family == "pyrogram"

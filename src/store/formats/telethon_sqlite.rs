@@ -3,6 +3,7 @@
 //! `b''`, so both the column order and that convention are kept exactly.
 
 use rusqlite::{Connection, OptionalExtension, params};
+use zeroize::Zeroizing;
 
 use crate::secret::AuthKey;
 use crate::store::model::Session;
@@ -42,39 +43,61 @@ CREATE TABLE update_state (
 INSERT INTO version VALUES (7);
 ";
 
+/// The raw values of a Telethon file that make its session: the first `sessions` row (lowest
+/// rowid) and the own user id. Fetched by SQL ([`fetch`]) or by the page reader
+/// (`store::sqlite_pages`); [`session_of`] turns either into the session.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TelethonRow {
+    pub dc_id: i64,
+    pub address: Option<String>,
+    pub port: Option<i64>,
+    pub key: Option<Zeroizing<Vec<u8>>>,
+    /// The `hash` of the `entities` row with id 0 (Telethon >= 1.28 keeps its own id there).
+    pub own_id: Option<i64>,
+}
+
+/// The first `sessions` row by SQL; `None` when the table is empty.
+pub fn fetch(conn: &Connection) -> Result<Option<TelethonRow>, String> {
+    conn.query_row(
+        // The own user id (Telethon >= 1.28) is the entities row id = 0, hash column.
+        "SELECT dc_id, server_address, port, auth_key, \
+         (SELECT hash FROM entities WHERE id = 0) FROM sessions LIMIT 1",
+        [],
+        |r| {
+            Ok(TelethonRow {
+                dc_id: r.get(0)?,
+                address: r.get(1)?,
+                port: r.get(2)?,
+                key: r.get::<_, Option<Vec<u8>>>(3)?.map(Zeroizing::new),
+                own_id: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(|e| format!("cannot read the sessions table: {e}"))
+}
+
 pub fn read(conn: &Connection) -> Result<Session, String> {
-    let row = conn
-        .query_row(
-            // The own user id (Telethon >= 1.28) is the entities row id = 0, hash column.
-            "SELECT dc_id, server_address, port, auth_key, \
-             (SELECT hash FROM entities WHERE id = 0) FROM sessions LIMIT 1",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, Option<Vec<u8>>>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                ))
-            },
-        )
-        .optional()
-        .map_err(|e| format!("cannot read the sessions table: {e}"))?;
-    let (dc_id, address, port, key, own_id) =
-        row.ok_or("the sessions table is empty (no DC chosen yet)")?;
+    session_of(fetch(conn)?)
+}
+
+/// The session a Telethon file holds, from its raw values (however they were fetched).
+pub fn session_of(row: Option<TelethonRow>) -> Result<Session, String> {
+    let row = row.ok_or("the sessions table is empty (no DC chosen yet)")?;
+    let dc_id = row.dc_id;
     let dc_id = i32::try_from(dc_id).map_err(|_| format!("DC id {dc_id} is out of range"))?;
     let mut session = Session::new(dc_id);
     let home = session.home_mut();
-    if let Some(address) = address
+    if let Some(address) = row.address
         && !home.set_address_text(&address)
     {
         return Err(format!("server address '{address}' is not an IP address"));
     }
-    home.port = port
+    home.port = row
+        .port
         .map(|p| u16::try_from(p).map_err(|_| format!("port {p} is out of range")))
         .transpose()?;
-    home.auth_key = match key.as_deref() {
+    home.auth_key = match row.key.as_deref().map(Vec::as_slice) {
         None | Some([]) => None,
         Some(bytes) => Some(
             AuthKey::from_slice(bytes)
@@ -82,7 +105,7 @@ pub fn read(conn: &Connection) -> Result<Session, String> {
         ),
     }
     .filter(|k| !k.is_all_zero());
-    session.user_id = own_id;
+    session.user_id = row.own_id;
     Ok(session)
 }
 

@@ -1,9 +1,10 @@
 //! Reading one file of the listing: from the cache when its fingerprint is trusted, else the
-//! fast way (one tgsess open for the header, one SQLite open read in one transaction), else
-//! the full way of `read_file`.
+//! fast way (one open: the page reader of `store::sqlite_pages` under SQLite's shared lock,
+//! or SQLite in one read transaction), else the full way of `read_file`.
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
@@ -12,10 +13,9 @@ use super::cache::{self, Cache, Fingerprint};
 use super::{BatchOut, Info, Summary};
 use crate::fsutil;
 use crate::store::formats::sqlite_detect::SQLITE_MAGIC;
+use crate::store::sqlite_pages::file;
 use crate::store::{BackendKind, parse_text_bytes, read_file, read_sqlite_connection};
 
-/// How much of a file's head is read to tell SQLite from a string.
-const HEAD: usize = 4096;
 /// Longest text file read as a string session (as `read_file`).
 const MAX_STRING_FILE: u64 = 64 * 1024;
 
@@ -102,21 +102,28 @@ fn full(path: &Path, ext: &str) -> Option<Result<Info, String>> {
 }
 
 /// The fast way for the common case: a regular file, no journal or WAL, read without error.
-/// `None` sends the file the full way (which gives the exact error, or recovers a copy).
+/// A SQLite file is read by the page reader under SQLite's shared lock (one open, one fstat,
+/// a few preads), else by SQLite in one read transaction. `None` sends the file the full way
+/// (which gives the exact error, or recovers a copy).
 fn fast(path: &Path, has_log: bool) -> Option<(Fingerprint, Info)> {
-    let (mut file, meta) = fsutil::open_regular(path).ok()?;
+    let (file, meta) = fsutil::open_regular(path).ok()?;
     // Taken before the content is read: a later write changes it.
     let fp = Fingerprint::of(&meta);
     let readable = Some(fsutil::readable_by_others(&meta));
     if meta.len() == 0 || meta.len() > fsutil::MAX_SESSION_BYTES {
         return None;
     }
-    let mut head = vec![0u8; HEAD.min(meta.len() as usize)];
-    file.read_exact(&mut head).ok()?;
+    // Locked before anything is read, so the pages read are one committed state.
+    let locked = !has_log && file::lock_shared(&file);
+    let mut head = vec![0u8; file::PREFETCH.min(meta.len() as usize)];
+    file.read_exact_at(&mut head, 0).ok()?;
     if head.starts_with(SQLITE_MAGIC) {
         // A WAL-mode header (bytes 18-19) or a log beside it needs the recovery copy.
         if has_log || head.len() < 20 || head[18] == 2 || head[19] == 2 {
             return None;
+        }
+        if locked && let Ok(loaded) = file::read(&file, path, meta.len(), &head) {
+            return Some((fp, Info::from_loaded(&loaded, readable)));
         }
         drop(file);
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -131,6 +138,8 @@ fn fast(path: &Path, has_log: bool) -> Option<(Fingerprint, Info)> {
     }
     let mut bytes = head;
     let rest = MAX_STRING_FILE - bytes.len() as u64;
+    let mut file = file;
+    file.seek(SeekFrom::Start(bytes.len() as u64)).ok()?;
     file.take(rest).read_to_end(&mut bytes).ok()?;
     let loaded = parse_text_bytes(bytes, &path.display().to_string()).ok()?;
     Some((fp, Info::from_loaded(&loaded, readable)))
