@@ -6,6 +6,8 @@
 
 #[path = "../tests/fleet_support/mod.rs"]
 mod fleet_support;
+#[path = "../tests/tgsess_bin/mod.rs"]
+mod tgsess_bin;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -65,7 +67,7 @@ fn run_check(
     concurrency: usize,
 ) -> (Duration, i64, String) {
     let started = Instant::now();
-    let child = tgsess(home.path())
+    let mut child = tgsess(home.path())
         .args([
             "check",
             "--concurrency",
@@ -79,21 +81,28 @@ fn run_check(
         .stderr(Stdio::inherit())
         .spawn()
         .expect("tgsess check starts");
-    let pid = child.id() as i32;
-    let mut stdout = child.stdout.expect("piped");
+    let mut stdout = child.stdout.take().expect("piped");
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
         text
     });
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let (status, usage) = wait_with_usage(child);
     let took = started.elapsed();
-    assert_eq!(waited, pid, "wait4 failed");
     assert_eq!(status, 0, "tgsess check failed");
     let text = reader.join().unwrap();
     let summary = text.lines().last().unwrap_or_default().to_string();
     (took, usage.ru_maxrss, summary)
+}
+
+/// Waits for `child` with `wait4`, which also says how much memory it used at its peak (the
+/// standard library's `wait` does not); the child is reaped then, so nothing else waits for it.
+fn wait_with_usage(child: std::process::Child) -> (i32, libc::rusage) {
+    let pid = child.id() as i32;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4 failed");
+    (status, usage)
 }

@@ -206,7 +206,7 @@ fn shrink(image: &[u8]) -> Vec<u8> {
 }
 
 /// Tables and their columns of each SQLite seed (what `sqlite-values` edits).
-fn seed_schemas(seeds: &[Vec<u8>]) -> Vec<Vec<(String, Vec<String>)>> {
+fn seed_schemas(seeds: &[Vec<u8>]) -> Vec<Tables> {
     seeds
         .iter()
         .map(|image| {
@@ -286,7 +286,7 @@ fn tl_bytes(out: &mut Vec<u8>, data: &[u8]) {
         out.extend_from_slice(&(data.len() as u32).to_le_bytes()[..3]);
     }
     out.extend_from_slice(data);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
@@ -392,10 +392,12 @@ fn gen_sqlite_bytes(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// An input of `sqlite-values`: one seed index byte, then an SQL script run on that seed.
+/// The tables of one seed database, each with its column names.
+type Tables = Vec<(String, Vec<String>)>;
+
 fn gen_sqlite_values(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     thread_local! {
-        static SCHEMAS: std::cell::OnceCell<Vec<Vec<(String, Vec<String>)>>> =
-            const { std::cell::OnceCell::new() };
+        static SCHEMAS: std::cell::OnceCell<Vec<Tables>> = const { std::cell::OnceCell::new() };
     }
     let index = rng.below(seeds.len());
     let mut script = String::new();
@@ -478,11 +480,11 @@ fn exec_telethon(input: &[u8]) {
     let Ok(text) = std::str::from_utf8(input) else {
         return;
     };
-    if let Ok(session) = telethon_string::decode(text) {
-        if let Ok(once) = telethon_string::encode(&session) {
-            let again = telethon_string::decode(&once).expect("its encoding decodes");
-            assert_eq!(telethon_string::encode(&again).unwrap(), once, "round trip");
-        }
+    if let Ok(session) = telethon_string::decode(text)
+        && let Ok(once) = telethon_string::encode(&session)
+    {
+        let again = telethon_string::decode(&once).expect("its encoding decodes");
+        assert_eq!(telethon_string::encode(&again).unwrap(), once, "round trip");
     }
 }
 

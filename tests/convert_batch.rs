@@ -467,3 +467,227 @@ fn batch_usage_errors_say_what_to_do() {
         assert!(!out_dir.exists(), "{args:?} created the output folder");
     }
 }
+
+// Durability of string outputs, which a batch makes durable together: every temp of a
+// batch is written, their data synced, then they are renamed, then the folder is synced once.
+
+/// `n` copies of one Telethon file in `dir/in`, as `s00.session`...
+fn many_inputs(dir: &Path, n: usize) -> PathBuf {
+    let src = dir.join("in");
+    std::fs::create_dir_all(&src).unwrap();
+    for i in 0..n {
+        std::fs::copy(
+            fixtures_dir().join("telethon_dc2_user.session"),
+            src.join(format!("s{i:02}.session")),
+        )
+        .unwrap();
+    }
+    src
+}
+
+/// `convert SRC --to telethon-string -o OUT`, with extra environment (a crash point, a step log).
+fn convert_strings(
+    dir: &Path,
+    src: &Path,
+    out_dir: &Path,
+    env: &[(&str, &Path)],
+) -> std::process::Output {
+    let mut cmd = common::tgsess_bin::command();
+    cmd.args([
+        "convert",
+        src.to_str().unwrap(),
+        "--to",
+        "telethon-string",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ])
+    .env("TGSESS_DIR", dir)
+    .env_remove("TGSESS_TEST_CRASH_AT")
+    .env_remove("TGSESS_TEST_STEP_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run tgsess")
+}
+
+fn killed(out: &std::process::Output) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    out.status.signal() == Some(libc::SIGKILL)
+}
+
+/// Every entry of `out_dir`: (name, bytes), sorted.
+fn entries(out_dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let Ok(read) = std::fs::read_dir(out_dir) else {
+        return Vec::new();
+    };
+    let mut all: Vec<(String, Vec<u8>)> = read
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn is_temp(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// What a crash may leave: each output absent or exactly what a whole run writes (`expected`),
+/// and temps (which the next run sweeps). Returns how many outputs are there.
+fn absent_or_complete(out_dir: &Path, expected: &[(String, Vec<u8>)]) -> usize {
+    let mut complete = 0;
+    for (name, bytes) in entries(out_dir) {
+        if is_temp(&name) {
+            continue;
+        }
+        let whole = expected.iter().find(|(n, _)| *n == name);
+        assert!(
+            whole.is_some_and(|(_, b)| *b == bytes),
+            "{name} is there but not complete"
+        );
+        complete += 1;
+    }
+    complete
+}
+
+/// The whole run, for reference: every output a complete run writes.
+fn reference_outputs(tmp: &Path, src: &Path) -> Vec<(String, Vec<u8>)> {
+    let out_dir = tmp.join("reference");
+    let out = convert_strings(tmp, src, &out_dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = entries(&out_dir);
+    assert!(all.iter().all(|(name, _)| !is_temp(name)), "{all:?}");
+    all
+}
+
+/// After a crash: the next run sweeps the dead writer's temps and writes the outputs that
+/// are missing, refusing (without --force) those already there.
+fn next_run_completes(tmp: &Path, src: &Path, out_dir: &Path, expected: &[(String, Vec<u8>)]) {
+    let there = absent_or_complete(out_dir, expected);
+    let out = convert_strings(tmp, src, out_dir, &[]);
+    let err = stderr(&out);
+    let summary = format!("{} converted, {there} failed", expected.len() - there);
+    assert!(err.contains(&summary), "{summary}: {err}");
+    assert_eq!(entries(out_dir), expected, "{err}");
+}
+
+#[test]
+fn every_string_output_is_synced_before_its_rename_and_the_folder_after() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = many_inputs(tmp.path(), 24);
+    let out_dir = tmp.path().join("out");
+    let log = tmp.path().join("steps.log");
+    let out = convert_strings(
+        tmp.path(),
+        &src,
+        &out_dir,
+        &[("TGSESS_TEST_STEP_LOG", &log)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("24 converted, 0 failed"));
+    let steps: Vec<(String, String)> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (step, what) = l.split_once(' ').unwrap();
+            (step.to_string(), what.to_string())
+        })
+        .collect();
+    let at = |step: &str, what: &str| {
+        steps
+            .iter()
+            .position(|(s, w)| s == step && w == what)
+            .unwrap_or_else(|| panic!("no step {step} {what}: {steps:?}"))
+    };
+    let folder = out_dir.display().to_string();
+    for i in 0..24 {
+        let output = out_dir
+            .join(format!("s{i:02}.string"))
+            .display()
+            .to_string();
+        let synced = at("batch-data-synced", &output);
+        let renamed = at("batch-renamed", &output);
+        assert!(
+            synced < renamed,
+            "s{i:02} renamed before its data was synced"
+        );
+        assert!(
+            steps[renamed..]
+                .iter()
+                .any(|(s, w)| s == "batch-dir-synced" && *w == folder),
+            "s{i:02}: no folder sync after its rename"
+        );
+    }
+}
+
+#[test]
+fn a_kill_after_the_batch_sync_leaves_no_output_and_the_next_run_sweeps_its_temps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = many_inputs(tmp.path(), 12);
+    let expected = reference_outputs(tmp.path(), &src);
+    let out_dir = tmp.path().join("out");
+    let out = convert_strings(
+        tmp.path(),
+        &src,
+        &out_dir,
+        &[("TGSESS_TEST_CRASH_AT", Path::new("batch-synced"))],
+    );
+    assert!(killed(&out), "{:?} {}", out.status, stderr(&out));
+    // Synced but not yet renamed: nothing under a final name, only temps.
+    let left = entries(&out_dir);
+    assert!(
+        !left.is_empty() && left.iter().all(|(n, _)| is_temp(n)),
+        "{left:?}"
+    );
+    next_run_completes(tmp.path(), &src, &out_dir, &expected);
+}
+
+#[test]
+fn a_kill_between_the_renames_and_the_folder_sync_leaves_complete_outputs_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = many_inputs(tmp.path(), 12);
+    let expected = reference_outputs(tmp.path(), &src);
+    let out_dir = tmp.path().join("out");
+    let out = convert_strings(
+        tmp.path(),
+        &src,
+        &out_dir,
+        &[("TGSESS_TEST_CRASH_AT", Path::new("batch-renamed"))],
+    );
+    assert!(killed(&out), "{:?} {}", out.status, stderr(&out));
+    assert!(absent_or_complete(&out_dir, &expected) >= 1);
+    next_run_completes(tmp.path(), &src, &out_dir, &expected);
+}
+
+#[test]
+fn a_kill_at_any_step_of_a_batch_leaves_each_output_absent_or_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = many_inputs(tmp.path(), 10);
+    let expected = reference_outputs(tmp.path(), &src);
+    let mut step = 1;
+    loop {
+        let out_dir = tmp.path().join(format!("out{step}"));
+        let at = PathBuf::from(format!("#{step}"));
+        let out = convert_strings(tmp.path(), &src, &out_dir, &[("TGSESS_TEST_CRASH_AT", &at)]);
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            killed(&out),
+            "step {step}: {:?} {}",
+            out.status,
+            stderr(&out)
+        );
+        next_run_completes(tmp.path(), &src, &out_dir, &expected);
+        step += 1;
+        assert!(step < 500, "the run never completes");
+    }
+    // Each of the 10 outputs has at least its temp, fill, sync and rename steps.
+    assert!(
+        step > 40,
+        "only {step} steps: the walk missed the batch's steps"
+    );
+}

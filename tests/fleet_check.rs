@@ -4,6 +4,7 @@
 //! row right, writes nothing to the session files and keeps its findings in the state folder.
 
 mod fleet_support;
+mod tgsess_bin;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

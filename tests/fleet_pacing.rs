@@ -3,8 +3,8 @@
 //! the run to the next one, and the account is checked once the wait is over.
 
 mod fleet_support;
+mod tgsess_bin;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use fleet_support::Fleet;
@@ -62,31 +62,26 @@ async fn a_flood_wait_pauses_its_account_only() {
     // One account at a time: a waiting account must give its place away for the run to go on.
     options.concurrency = 1;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let collector = {
-        let events = Arc::clone(&events);
-        tokio::spawn(async move {
-            while let Some(e) = rx.recv().await {
-                events.lock().unwrap().push(e);
-            }
-        })
-    };
+    // The collector owns what it hears and hands it over once the run has dropped its sender.
+    let collector = tokio::spawn(async move {
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            events.push(e);
+        }
+        events
+    });
     let deadline = Duration::from_secs(u64::from(FLOOD_SECONDS) * 2 + 60);
     let results = tokio::time::timeout(deadline, check_many(targets, &options, Some(tx)))
         .await
         .expect("the run ends");
-    collector.await.unwrap();
+    let events = collector.await.unwrap();
     for r in &results {
         assert_eq!(r.finding.status, Status::Authorized, "{r:?}");
         assert_eq!(r.finding.two_fa, Some(false), "{}", r.name);
     }
 
-    let events = events.lock().unwrap();
     let position = |wanted: &dyn Fn(&CheckEvent) -> bool| {
-        events
-            .iter()
-            .position(|e| wanted(e))
-            .expect("the event happened")
+        events.iter().position(wanted).expect("the event happened")
     };
     let waited = |i: usize| {
         position(

@@ -4,6 +4,8 @@
 mod fleet_support;
 mod ui_support;
 
+use ui_support::tgsess_bin;
+
 use std::ffi::OsStr;
 
 use std::time::{Duration, Instant};

@@ -6,6 +6,8 @@
 mod fleet_support;
 mod ui_support;
 
+use ui_support::tgsess_bin;
+
 use std::sync::Arc;
 
 use crossterm::event::KeyCode;

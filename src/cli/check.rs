@@ -203,7 +203,7 @@ impl Progress {
         match event {
             CheckEvent::Finished { index, result } => {
                 if let Some(slot) = found.get_mut(*index) {
-                    *slot = Some(result.clone());
+                    *slot = Some(CheckResult::clone(result));
                 }
                 if let Some(bar) = &self.bar {
                     bar.inc(1);

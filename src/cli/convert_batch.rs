@@ -1,6 +1,7 @@
 //! `convert INPUT... --to FORMAT -o FOLDER`: many sessions in one process. Each input is
-//! read, prepared, locked and written on its own; a failure is reported with the input's name
-//! and the others go on. The single-input form stays in `store_cmds`.
+//! read, prepared and locked on its own; new string files are made durable a batch at a time
+//! (`store::batch::finish_outputs`), other outputs one by one. A failure is reported with the
+//! input's name and the others go on. The single-input form stays in `store_cmds`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,11 +11,11 @@ use anyhow::bail;
 use super::output::errln;
 use super::store_cmds::{ConvertArgs, new_passcode};
 use crate::secret::SecretString;
-use crate::store::batch::{self, Item, Source};
+use crate::store::batch::{self, Begun, Item, Source, Staged};
 use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::{self, SessionDir};
 use crate::store::{self, Format, StoreError, tdata};
-use crate::telegram::lock;
+use crate::telegram::lock::{self, HeldLock};
 use crate::text::{clean, clean_path};
 
 /// Whether `args` asks for a batch: several inputs, a folder of sessions, or one input and
@@ -93,6 +94,8 @@ pub fn run(args: ConvertArgs, dir: &SessionDir) -> anyhow::Result<i32> {
         SecretString::new("")
     };
     crate::fsutil::ensure_private_dir(&folder).map_err(|e| StoreError::io(&folder, e))?;
+    // What a killed run left is removed even when every output is there already.
+    crate::fsutil::sweep_stale_temps_once(&folder);
     let job = Job {
         folder: &folder,
         target,
@@ -188,25 +191,62 @@ fn looks_like_a_string(input: &str) -> bool {
         && !input.ends_with(".string")
 }
 
-/// Threads converting at once. The work is mostly waiting for fsync (two per output: the file
-/// and its folder), not CPU: with many writers in flight the filesystem commits their
-/// journal entries together, so more threads than cores pay off.
-const WRITERS: usize = 16;
+/// Threads converting at once. With the syncs of a batch done together, the work is reading
+/// inputs and creating and renaming files (CPU, in the process and in the kernel), with one
+/// wait per batch: a few threads more than cores keep both cores busy during those waits.
+const WRITERS: usize = 4;
 
-/// Converts every item on [`WRITERS`] threads, in input order.
+/// Outputs a thread stages before it makes them durable together. Each waiting output holds
+/// two descriptors (its lock and its temp), so the batch shrinks to fit the process's limit.
+const BATCH: usize = 64;
+
+/// An output staged by [`begin_one`] and waiting for its thread's batch.
+struct Waiting {
+    index: usize,
+    notes: Vec<String>,
+    staged: Staged,
+    /// Held until the output is in place and durable.
+    _lock: HeldLock,
+}
+
+/// What [`begin_one`] got to.
+enum Step {
+    Done(Outcome),
+    Waiting(Vec<String>, Staged, HeldLock),
+}
+
+/// Converts every item on [`WRITERS`] threads, in input order. Each thread stages up to a
+/// batch of outputs, then makes them durable together ([`batch::finish_outputs`]); an input
+/// counts as converted only once its output and the folder entry are on disk.
 fn convert_all(items: &[Item], job: &Job) -> Vec<Outcome> {
     let threads = WRITERS.min(items.len()).max(1);
+    let batch = batch_size(threads);
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut out = Vec::new();
+                    let mut waiting = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(item) = items.get(i) else { break };
-                        out.push((i, convert_one(item, job)));
+                        match begin_one(item, job) {
+                            Step::Done(outcome) => out.push((i, outcome)),
+                            Step::Waiting(notes, staged, lock) => {
+                                waiting.push(Waiting {
+                                    index: i,
+                                    notes,
+                                    staged,
+                                    _lock: lock,
+                                });
+                                if waiting.len() >= batch {
+                                    finish(&mut waiting, job, &mut out);
+                                }
+                            }
+                        }
                     }
+                    finish(&mut waiting, job, &mut out);
                     out
                 })
             })
@@ -220,7 +260,49 @@ fn convert_all(items: &[Item], job: &Job) -> Vec<Outcome> {
     done.into_iter().map(|(_, o)| o).collect()
 }
 
-fn convert_one(item: &Item, job: &Job) -> Outcome {
+/// [`BATCH`], or fewer when the descriptors of `threads` full batches would not fit in the
+/// process's limit (with room left for inputs and SQLite).
+fn batch_size(threads: usize) -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
+    } else {
+        1024
+    };
+    let spare = soft.saturating_sub(128) / (3 * threads);
+    BATCH.min(spare).max(1)
+}
+
+/// Makes the waiting outputs durable together and records what became of each.
+fn finish(waiting: &mut Vec<Waiting>, job: &Job, out: &mut Vec<(usize, Outcome)>) {
+    if waiting.is_empty() {
+        return;
+    }
+    let mut rest = Vec::with_capacity(waiting.len());
+    let mut staged = Vec::with_capacity(waiting.len());
+    for w in waiting.drain(..) {
+        staged.push(w.staged);
+        rest.push((w.index, w.notes, w._lock));
+    }
+    let results = batch::finish_outputs(job.folder, staged, job.force);
+    for ((index, notes, lock), result) in rest.into_iter().zip(results) {
+        out.push((
+            index,
+            match result {
+                Ok(()) => Outcome::Converted(notes),
+                Err(e) => Outcome::Failed(e.to_string()),
+            },
+        ));
+        drop(lock);
+    }
+}
+
+/// Reads, prepares and locks one item and writes its output, or stages it for a batch.
+fn begin_one(item: &Item, job: &Job) -> Step {
     let read;
     let loaded = match &item.source {
         Source::Path(path) => {
@@ -229,28 +311,30 @@ fn convert_one(item: &Item, job: &Job) -> Outcome {
         }
         Source::Read(result) => &**result,
     };
+    let failed = |why: String| Step::Done(Outcome::Failed(why));
     let loaded = match loaded {
         Ok(l) => l,
-        Err(_) if item.optional => return Outcome::Skipped,
+        Err(_) if item.optional => return Step::Done(Outcome::Skipped),
         Err(StoreError::PasscodeNeeded(what)) => {
-            return Outcome::Failed(format!(
+            return failed(format!(
                 "{what}: locked with a local passcode: convert it on its own to enter it"
             ));
         }
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Err(e) => return failed(e.to_string()),
     };
     let (session, notes) = match prepare(&loaded.session, job.target, &job.overrides) {
         Ok(prepared) => prepared,
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Err(e) => return failed(e.to_string()),
     };
     let path = batch::output_path(job.folder, &item.name, job.target);
-    let _lock = match lock::lock_for_writing(&path) {
+    let lock = match lock::lock_for_writing(&path) {
         Ok(lock) => lock,
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Err(e) => return failed(e.to_string()),
     };
     let passcode = job.passcode.reveal().as_bytes();
-    match batch::write_output(&path, &session, job.target, job.force, passcode) {
-        Ok(()) => Outcome::Converted(notes),
-        Err(e) => Outcome::Failed(e.to_string()),
+    match batch::begin_output(&path, &session, job.target, job.force, passcode) {
+        Ok(Begun::Staged(staged)) => Step::Waiting(notes, staged, lock),
+        Ok(Begun::Written) => Step::Done(Outcome::Converted(notes)),
+        Err(e) => failed(e.to_string()),
     }
 }

@@ -2,6 +2,7 @@
 //! the folder. Session files are 0600 and the folders that tgsess creates are 0700. Also the
 //! checks every reader shares (regular files only, bounded size) and the private runtime folder.
 
+mod batch;
 mod crash;
 mod private_dir;
 mod read;
@@ -12,10 +13,13 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 
-pub use crash::crash_point;
+pub use batch::commit_together;
+pub use crash::{crash_point, crash_point_at};
 pub use private_dir::{ENV_RUNTIME_DIR, checked_private_dir, runtime_dir, state_dir};
 pub use read::{MAX_SESSION_BYTES, open_regular, read_capped};
-pub use temp::{TempFolder, TempTarget, is_temp_name, sweep_stale_temps, sweep_stale_temps_once};
+pub use temp::{
+    Synced, TempFolder, TempTarget, is_temp_name, sweep_stale_temps, sweep_stale_temps_once,
+};
 
 pub const FILE_MODE: u32 = 0o600;
 pub const DIR_MODE: u32 = 0o700;
@@ -71,6 +75,16 @@ pub fn readable_by_others(meta: &fs::Metadata) -> bool {
 /// Swaps the names of two existing paths in one step (a folder replaced by a new one is never
 /// missing, nor half there). Linux's `renameat2(RENAME_EXCHANGE)`.
 pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    rename2(a, b, libc::RENAME_EXCHANGE)
+}
+
+/// Renames `from` to `to` unless `to` exists (then `AlreadyExists`, and nothing moves), in one
+/// step: a file that appeared meanwhile is never replaced. Linux's `RENAME_NOREPLACE`.
+pub fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
+    rename2(from, to, libc::RENAME_NOREPLACE)
+}
+
+fn rename2(a: &Path, b: &Path, flags: libc::c_uint) -> io::Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let c = |p: &Path| {
@@ -85,7 +99,7 @@ pub fn exchange(a: &Path, b: &Path) -> io::Result<()> {
             ca.as_ptr(),
             libc::AT_FDCWD,
             cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
+            flags,
         )
     };
     if rc == 0 {

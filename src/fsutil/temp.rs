@@ -72,6 +72,57 @@ impl TempTarget {
     }
 }
 
+/// A temp file whose data is on disk ([`TempTarget::sync_data`]): the only kind that
+/// [`Synced::rename`] publishes, so a name never leads to data that a crash could lose.
+pub struct Synced(TempTarget);
+
+impl TempTarget {
+    pub fn final_path(&self) -> &Path {
+        &self.final_path
+    }
+
+    /// Sets 0600 and asks the kernel to start writing the data out, without waiting: a batch
+    /// calls this for each of its files before it waits for any ([`Self::sync_data`]), so
+    /// their writes reach the disk together. Only a hint: a filesystem that refuses it is
+    /// synced by `sync_data` all the same.
+    pub fn start_writeback(&self) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        self.file
+            .set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
+        // SAFETY: a valid open descriptor; offset 0 and length 0 mean the whole file.
+        unsafe {
+            libc::sync_file_range(self.file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+        Ok(())
+    }
+
+    /// Waits until the file's data (and the size that finds it) is on disk.
+    pub fn sync_data(self) -> io::Result<Synced> {
+        self.file.sync_data()?;
+        Ok(Synced(self))
+    }
+}
+
+impl Synced {
+    pub fn final_path(&self) -> &Path {
+        &self.0.final_path
+    }
+
+    /// Renames the synced temp to its final name; with `no_replace`, an existing final name
+    /// is an error (`AlreadyExists`) and stays. The folder is not synced here: a batch syncs
+    /// it once after all its renames ([`super::sync_dir`]).
+    pub fn rename(mut self, no_replace: bool) -> io::Result<PathBuf> {
+        let temp = &self.0;
+        if no_replace {
+            super::rename_no_replace(&temp.temp, &temp.final_path)?;
+        } else {
+            fs::rename(&temp.temp, &temp.final_path)?;
+        }
+        self.0.committed = true;
+        Ok(std::mem::take(&mut self.0.final_path))
+    }
+}
+
 impl Drop for TempTarget {
     fn drop(&mut self) {
         if !self.committed {

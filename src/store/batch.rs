@@ -1,17 +1,20 @@
 //! Batch convert, the store's part: which sessions a list of inputs names (a folder means
 //! every session in it), the output each one becomes inside the output folder, inputs that
-//! would become the same output, and the write rules of one output. The command
+//! would become the same output, and the write rules of one output: new string files are
+//! staged and then made durable together, a batch at a time. The command
 //! (`cli::convert_batch`) reads, locks and writes them.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::error::{Result, StoreError};
 use super::format::{BackendKind, Format};
 use super::model::Session;
 use super::{Loaded, dir, tdata};
+use crate::fsutil::{self, TempTarget};
 
 /// One session of the batch: its name (which names the output too) and where it comes from.
 #[derive(Debug)]
@@ -218,6 +221,78 @@ pub fn write_output(
     } else {
         super::write_file(path, session, target)
     }
+}
+
+/// An output written to its temp file, waiting for its batch to be made durable
+/// ([`finish_outputs`]). Dropped unfinished, its temp is removed.
+pub struct Staged(TempTarget);
+
+/// What [`begin_output`] did.
+pub enum Begun {
+    /// Written to a temp only: not there until [`finish_outputs`] says so.
+    Staged(Staged),
+    /// Written and durable already.
+    Written,
+}
+
+/// Starts writing one output. A new string file (the bulk of a batch, and a few hundred bytes
+/// each) is only staged: its temp is written, and [`finish_outputs`] makes a whole batch of
+/// them durable together. Anything else (a SQLite file, a tdata folder, an existing output
+/// that `force` replaces, a link) is written now by [`write_output`]. The caller holds the
+/// output's session lock until the output is finished.
+pub fn begin_output(
+    path: &Path,
+    session: &Session,
+    target: Format,
+    force: bool,
+    passcode: &[u8],
+) -> Result<Begun> {
+    if target.backend() == BackendKind::String
+        && let Err(e) = fs::symlink_metadata(path)
+        && e.kind() == io::ErrorKind::NotFound
+    {
+        return stage_string(path, session, target).map(Begun::Staged);
+    }
+    write_output(path, session, target, force, passcode).map(|()| Begun::Written)
+}
+
+/// The string and a newline in a locked temp beside `path` (as [`super::write_file`] writes
+/// it, up to the sync).
+fn stage_string(path: &Path, session: &Session, target: Format) -> Result<Staged> {
+    let mut text = super::encode_string(session, target)?;
+    text.push('\n');
+    fsutil::sweep_stale_temps_once(fsutil::parent_of(path));
+    super::sqlite_write::settle_companions(path)?;
+    let mut temp = TempTarget::new(path).map_err(|e| StoreError::io(path, e))?;
+    fsutil::crash_point("temp-created");
+    temp.file()
+        .write_all(text.as_bytes())
+        .map_err(|e| StoreError::io(path, e))?;
+    fsutil::crash_point("temp-filled");
+    Ok(Staged(temp))
+}
+
+/// Puts staged outputs of `folder` in place, durably and together
+/// ([`fsutil::commit_together`]): one result per output, in order, each `Ok` only once the
+/// output and the folder entry that names it are on disk. A file that took an output's name
+/// since it was staged is kept unless `force`.
+pub fn finish_outputs(folder: &Path, staged: Vec<Staged>, force: bool) -> Vec<Result<()>> {
+    let temps: Vec<TempTarget> = staged.into_iter().map(|s| s.0).collect();
+    let paths: Vec<PathBuf> = temps.iter().map(|t| t.final_path().to_path_buf()).collect();
+    fsutil::commit_together(folder, temps, !force)
+        .into_iter()
+        .zip(paths)
+        .map(|(result, path)| match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Err(StoreError::AlreadyExists(format!(
+                    "{}: already exists (pass --force to replace it)",
+                    path.display()
+                )))
+            }
+            Err(e) => Err(StoreError::io(&path, e)),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -84,13 +84,11 @@ pub struct CheckResult {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckEvent {
     /// Telegram asked this account to wait; its check goes on by itself after `seconds`.
-    FloodWait {
-        index: usize,
-        seconds: u32,
-    },
+    FloodWait { index: usize, seconds: u32 },
     Finished {
         index: usize,
-        result: CheckResult,
+        /// Boxed: a result is large, and events queue up in a channel.
+        result: Box<CheckResult>,
     },
 }
 
@@ -188,7 +186,7 @@ impl Run {
     fn emit_finished(&self, index: usize, result: &CheckResult) {
         self.emit(CheckEvent::Finished {
             index,
-            result: result.clone(),
+            result: Box::new(result.clone()),
         });
     }
 
@@ -266,7 +264,7 @@ async fn check_group(
                 session: session.0,
                 _lock: session.1,
             }),
-            Err(finding) => out.push(row(index, &target, finding)),
+            Err(finding) => out.push(row(index, &target, *finding)),
         }
     }
     let Some(first) = locked.first() else {
@@ -291,7 +289,7 @@ async fn check_group(
         Ok(s) => s,
         Err(finding) => {
             for l in &locked {
-                out.push(row(l.index, &l.target, finding.clone()));
+                out.push(row(l.index, &l.target, (*finding).clone()));
             }
             return out;
         }
@@ -333,8 +331,8 @@ async fn check_group(
 fn route_to_sandbox(
     session: &Session,
     dcs: &BTreeMap<i32, SocketAddr>,
-) -> Result<Session, Finding> {
-    let refuse = |why: String| Finding::bare(Status::Error, Some(why), unix_now());
+) -> Result<Session, Box<Finding>> {
+    let refuse = |why: String| Box::new(Finding::bare(Status::Error, Some(why), unix_now()));
     let mut routed = session.clone();
     for dc in &mut routed.dcs {
         if let Some(ip) = dc.ipv4.filter(|ip| !ip.is_loopback()) {
@@ -366,16 +364,22 @@ fn lock_and_read(
     lock_dir: &Path,
     target: &CheckTarget,
     key_id: &str,
-) -> Result<(Session, HeldLock), Finding> {
-    let lock = lock::lock_session_file(lock_dir, &target.path).map_err(|e| error_finding(&e))?;
-    let loaded = store::read_file(&target.path)
-        .map_err(|e| Finding::bare(Status::Error, Some(e.to_string()), unix_now()))?;
+) -> Result<(Session, HeldLock), Box<Finding>> {
+    let lock =
+        lock::lock_session_file(lock_dir, &target.path).map_err(|e| Box::new(error_finding(&e)))?;
+    let loaded = store::read_file(&target.path).map_err(|e| {
+        Box::new(Finding::bare(
+            Status::Error,
+            Some(e.to_string()),
+            unix_now(),
+        ))
+    })?;
     if usable_key_id(&loaded.session).as_deref() != Some(key_id) {
-        return Err(Finding::bare(
+        return Err(Box::new(Finding::bare(
             Status::Error,
             Some("the session changed during the check; check it again".into()),
             unix_now(),
-        ));
+        )));
     }
     Ok((loaded.session, lock))
 }

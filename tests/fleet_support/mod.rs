@@ -4,8 +4,9 @@
 
 #![allow(dead_code)]
 
-#[path = "../tgsess_bin/mod.rs"]
-mod tgsess_bin;
+// The crate that includes this module provides `tgsess_bin` at its root (its own `mod`, or the
+// one of `ui_support`), so a crate with both supports loads that file once.
+use crate::tgsess_bin;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

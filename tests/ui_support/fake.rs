@@ -730,7 +730,7 @@ impl AccountService for Fake {
                 };
                 let _ = events.send(CheckEvent::Finished {
                     index,
-                    result: result.clone(),
+                    result: Box::new(result.clone()),
                 });
                 results.push(result);
                 if recorder.is_some() {

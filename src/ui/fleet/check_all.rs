@@ -74,7 +74,7 @@ pub fn on_outcome(st: &mut AppState, outcome: Outcome) -> Vec<Effect> {
             Vec::new()
         }
         Outcome::Checked(CheckEvent::Finished { index, result }) => {
-            found(st, index, result);
+            found(st, index, *result);
             Vec::new()
         }
         Outcome::CheckFinished(results) => {
