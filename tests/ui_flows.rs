@@ -891,3 +891,22 @@ async fn a_file_gone_since_the_listing_is_refused_when_used() {
     );
     assert!(!h.fake.calls().contains(&"authorizations".to_string()));
 }
+
+/// A key held by hundreds of rows (a farm's copies): the detail pane names a few and counts
+/// the rest, rather than a line of every name redrawn each frame.
+#[tokio::test]
+async fn a_key_shared_by_many_rows_names_a_few_and_counts_the_rest() {
+    let mut h = Harness::empty();
+    let alice = fixture_session("alice");
+    let rows = (0..40)
+        .map(|i| tgsess::ui::state::SessionRow::memory(&format!("copy-{i:02}"), alice.clone()))
+        .collect();
+    h.st.set_rows(rows, None);
+    let screen = h.screen(120, 40);
+    assert!(
+        screen.contains("also in 'copy-01', 'copy-02', 'copy-03', 'copy-04', 'copy-05', 34 more"),
+        "{screen}"
+    );
+    assert!(!screen.contains("'copy-06'"), "{screen}");
+    assert_eq!(h.st.key_sharers(h.st.selected_row().unwrap()).len(), 39);
+}

@@ -491,7 +491,7 @@ impl Runner {
                 target,
             } => self.blocking(req, move || {
                 Outcome::Saved(save(&dir, &target, &result.session).map(|mut row| {
-                    row.learned = Some(result.me.clone());
+                    row.learned = Some(Box::new(result.me.clone()));
                     row
                 }))
             }),

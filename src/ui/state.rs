@@ -36,7 +36,7 @@ pub struct SessionRow {
     pub exposed: Option<String>,
     /// Who a login just saved here turned out to be (moved into `Known` on save), for formats
     /// that do not store names.
-    pub learned: Option<Me>,
+    pub learned: Option<Box<Me>>,
     /// A tdata folder with a local passcode: listed without reading it (import asks for it).
     pub locked: bool,
     /// Lower-case text the filter searches.
@@ -567,9 +567,11 @@ impl AppState {
         let Some(id) = row.key_id().filter(|_| self.shares_key(row)) else {
             return Vec::new();
         };
+        // The key id first: comparing row keys formats a path (drawn every frame, 100k rows).
+        let me = row.key();
         self.rows
             .iter()
-            .filter(|r| r.key() != row.key() && r.key_id() == Some(id))
+            .filter(|r| r.key_id() == Some(id) && r.key() != me)
             .map(|r| r.name.clone())
             .collect()
     }

@@ -314,7 +314,7 @@ pub fn on_saved(result: Result<SessionRow, String>, error: &mut Option<PaneError
                     key,
                     Box::new(move |k: &mut Known| {
                         k.status = Some(super::state::Status::Authorized);
-                        k.me = Some(me);
+                        k.me = Some(*me);
                     }) as Box<dyn FnOnce(&mut Known) + Send>,
                 )
             });

@@ -93,10 +93,16 @@ pub fn lines(st: &AppState, v: &ViewCx) -> Vec<Line<'static>> {
     }
     let sharers = st.key_sharers(row);
     if !sharers.is_empty() {
-        let names: Vec<String> = sharers
+        // A few names say it; hundreds would only fill the pane (and cost every frame).
+        const NAMED: usize = 5;
+        let mut names: Vec<String> = sharers
             .iter()
+            .take(NAMED)
             .map(|n| format!("'{}'", text::clean(n)))
             .collect();
+        if sharers.len() > NAMED {
+            names.push(format!("{} more", sharers.len() - NAMED));
+        }
         out.push(kv(
             "shared key",
             format!(
