@@ -88,9 +88,11 @@ type Plans = HashMap<Vec<u8>, Option<Arc<Plan>>>;
 static PLANS: OnceLock<Mutex<Plans>> = OnceLock::new();
 const MEMO: usize = 64;
 
+/// A schema's key and its plan (`None`: it declines).
+type Remembered = Option<(Vec<u8>, Option<Arc<Plan>>)>;
+
 thread_local! {
-    static LAST: std::cell::RefCell<Option<(Vec<u8>, Option<Arc<Plan>>)>> =
-        const { std::cell::RefCell::new(None) };
+    static LAST: std::cell::RefCell<Remembered> = const { std::cell::RefCell::new(None) };
 }
 
 /// The plan of the database's schema: from the memo when a file with the same schema rows
