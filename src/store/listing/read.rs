@@ -109,20 +109,40 @@ fn fast(path: &Path, has_log: bool) -> Option<(Fingerprint, Info)> {
     let (file, meta) = fsutil::open_regular(path).ok()?;
     // Taken before the content is read: a later write changes it.
     let fp = Fingerprint::of(&meta);
-    let readable = Some(fsutil::readable_by_others(&meta));
     if meta.len() == 0 || meta.len() > fsutil::MAX_SESSION_BYTES {
         return None;
     }
     // Locked before anything is read, so the pages read are one committed state.
     let locked = !has_log && file::lock_shared(&file);
-    let mut head = vec![0u8; file::PREFETCH.min(meta.len() as usize)];
-    file.read_exact_at(&mut head, 0).ok()?;
+    // One buffer per thread for the first pages (not zeroed again for every file).
+    HEAD.with_borrow_mut(|buf| {
+        let head = &mut buf[..file::PREFETCH.min(meta.len() as usize)];
+        file.read_exact_at(head, 0).ok()?;
+        after_head(path, file, &meta, head, fp, locked, has_log)
+    })
+}
+
+thread_local! {
+    static HEAD: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; file::PREFETCH]);
+}
+
+/// [`fast`] once the first bytes (`head`) are read.
+fn after_head(
+    path: &Path,
+    file: std::fs::File,
+    meta: &std::fs::Metadata,
+    head: &[u8],
+    fp: Fingerprint,
+    locked: bool,
+    has_log: bool,
+) -> Option<(Fingerprint, Info)> {
+    let readable = Some(fsutil::readable_by_others(meta));
     if head.starts_with(SQLITE_MAGIC) {
         // A WAL-mode header (bytes 18-19) or a log beside it needs the recovery copy.
         if has_log || head.len() < 20 || head[18] == 2 || head[19] == 2 {
             return None;
         }
-        if locked && let Ok(loaded) = file::read(&file, path, meta.len(), &head) {
+        if locked && let Ok(loaded) = file::read(&file, path, meta.len(), head) {
             return Some((fp, Info::from_loaded(&loaded, readable)));
         }
         drop(file);
@@ -136,7 +156,7 @@ fn fast(path: &Path, has_log: bool) -> Option<(Fingerprint, Info)> {
     if meta.len() > MAX_STRING_FILE {
         return None;
     }
-    let mut bytes = head;
+    let mut bytes = head.to_vec();
     let rest = MAX_STRING_FILE - bytes.len() as u64;
     let mut file = file;
     file.seek(SeekFrom::Start(bytes.len() as u64)).ok()?;

@@ -21,13 +21,15 @@ pub struct FileSource<'f> {
 }
 
 impl PageSource for FileSource<'_> {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> bool {
-        let end = offset.saturating_add(buf.len() as u64);
+    fn append_at(&mut self, offset: u64, len: usize, out: &mut Vec<u8>) -> bool {
+        let end = offset.saturating_add(len as u64);
         if end <= self.prefix.len() as u64 {
-            buf.copy_from_slice(&self.prefix[offset as usize..end as usize]);
+            out.extend_from_slice(&self.prefix[offset as usize..end as usize]);
             return true;
         }
-        self.file.read_exact_at(buf, offset).is_ok()
+        let at = out.len();
+        out.resize(at + len, 0);
+        self.file.read_exact_at(&mut out[at..], offset).is_ok()
     }
 }
 

@@ -28,18 +28,18 @@ pub type R<T> = Result<T, Decline>;
 
 /// Where pages come from.
 pub trait PageSource {
-    /// Fills `buf` with the bytes at `offset`; false if they cannot all be read.
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> bool;
+    /// Appends the `len` bytes at `offset` to `out`; false if they cannot all be read.
+    fn append_at(&mut self, offset: u64, len: usize, out: &mut Vec<u8>) -> bool;
 }
 
 impl PageSource for &[u8] {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> bool {
+    fn append_at(&mut self, offset: u64, len: usize, out: &mut Vec<u8>) -> bool {
         let Ok(start) = usize::try_from(offset) else {
             return false;
         };
-        match self.get(start..start.saturating_add(buf.len())) {
+        match self.get(start..start.saturating_add(len)) {
             Some(bytes) => {
-                buf.copy_from_slice(bytes);
+                out.extend_from_slice(bytes);
                 true
             }
             None => false,
@@ -62,8 +62,8 @@ pub struct Db<S> {
 impl<S: PageSource> Db<S> {
     /// Reads and checks the header of a file of `file_len` bytes.
     pub fn open(mut src: S, file_len: u64) -> R<Self> {
-        let mut head = [0u8; header::HEADER_LEN];
-        if !src.read_at(0, &mut head) {
+        let mut head = Vec::with_capacity(header::HEADER_LEN);
+        if !src.append_at(0, header::HEADER_LEN, &mut head) {
             return Err(Decline("short header"));
         }
         let header = header::parse(&head, file_len)?;
@@ -88,9 +88,10 @@ impl<S: PageSource> Db<S> {
             .budget
             .checked_sub(1)
             .ok_or(Decline("too many pages"))?;
-        let mut page = vec![0u8; self.header.page_size];
+        // Not zeroed first: the bytes are appended (most come from the prefix already read).
+        let mut page = Vec::with_capacity(self.header.page_size);
         let offset = (no as u64 - 1) * self.header.page_size as u64;
-        if !self.src.read_at(offset, &mut page) {
+        if !self.src.append_at(offset, self.header.page_size, &mut page) {
             return Err(Decline("short read"));
         }
         Ok(page)

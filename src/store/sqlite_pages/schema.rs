@@ -88,6 +88,13 @@ type Plans = HashMap<Vec<u8>, Option<Arc<Plan>>>;
 static PLANS: OnceLock<Mutex<Plans>> = OnceLock::new();
 const MEMO: usize = 64;
 
+/// A schema's key and its plan (`None`: it declines).
+type Remembered = Option<(Vec<u8>, Option<Arc<Plan>>)>;
+
+thread_local! {
+    static LAST: std::cell::RefCell<Remembered> = const { std::cell::RefCell::new(None) };
+}
+
 /// The plan of the database's schema: from the memo when a file with the same schema rows
 /// (byte for byte, root pages included) was seen, else worked out and remembered.
 pub fn plan<S: PageSource>(db: &mut Db<S>) -> R<Arc<Plan>> {
@@ -98,8 +105,15 @@ pub fn plan<S: PageSource>(db: &mut Db<S>) -> R<Arc<Plan>> {
         key.extend_from_slice(&(payload.local.len() as u32).to_le_bytes());
         key.extend_from_slice(&payload.local);
     }
+    // The last schema this thread saw first (a folder's files mostly share one), compared
+    // byte for byte; then the shared memo.
+    let last = LAST.with_borrow(|l| {
+        l.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, p)| p.clone())
+    });
     let memo = PLANS.get_or_init(Default::default);
-    let known = memo.lock().ok().and_then(|m| m.get(&key).cloned());
+    let known = last.or_else(|| memo.lock().ok().and_then(|m| m.get(&key).cloned()));
     let plan = match known {
         Some(plan) => plan,
         None => {
@@ -107,11 +121,16 @@ pub fn plan<S: PageSource>(db: &mut Db<S>) -> R<Arc<Plan>> {
             if let Ok(mut m) = memo.lock()
                 && m.len() < MEMO
             {
-                m.insert(key, plan.clone());
+                m.insert(key.clone(), plan.clone());
             }
             plan
         }
     };
+    LAST.with_borrow_mut(|l| {
+        if l.as_ref().is_none_or(|(k, _)| *k != key) {
+            *l = Some((key, plan.clone()));
+        }
+    });
     let plan = plan.ok_or(Decline("a schema the page reader does not follow"))?;
     if plan.max_root > db.header.pages as i64 {
         return Err(Decline("root page past the file"));

@@ -133,11 +133,7 @@ fn telethon<S: PageSource>(db: &mut Db<S>, plan: &Plan) -> R<Option<TelethonRow>
     }))
 }
 
-fn pyrogram<S: PageSource>(
-    db: &mut Db<S>,
-    plan: &Plan,
-    schema: u8,
-) -> R<Option<PyrogramRow>> {
+fn pyrogram<S: PageSource>(db: &mut Db<S>, plan: &Plan, schema: u8) -> R<Option<PyrogramRow>> {
     let sessions = plan.table("sessions")?;
     let Some(row) = first(db, sessions)? else {
         return Ok(None);
