@@ -19,6 +19,7 @@ pub use private_dir::{ENV_RUNTIME_DIR, checked_private_dir, runtime_dir, state_d
 pub use read::{MAX_SESSION_BYTES, open_regular, read_capped};
 pub use temp::{
     Synced, TempFolder, TempTarget, is_temp_name, sweep_stale_temps, sweep_stale_temps_once,
+    sweep_temps_named,
 };
 
 pub const FILE_MODE: u32 = 0o600;

@@ -248,20 +248,30 @@ pub fn sweep_stale_temps(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
+    let names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| is_temp_name(n))
+        .collect();
+    sweep_temps_named(dir, &names)
+}
+
+/// [`sweep_stale_temps`] over temp names a caller's own read of `dir` found (a listing reads
+/// the folder once, not once more for the sweep). Names that are not temp names are skipped.
+pub fn sweep_temps_named(dir: &Path, names: &[String]) -> usize {
+    if names.is_empty() {
+        return 0;
+    }
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
     let mut removed = 0;
     let mut companions = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str().filter(|n| is_temp_name(n)) else {
-            continue;
-        };
+    for name in names.iter().filter(|n| is_temp_name(n)) {
+        let path = dir.join(name);
         if strip_companion(name) != name {
-            companions.push(entry.path());
+            companions.push(path);
             continue;
         }
-        let path = entry.path();
         let Ok(file) = open_no_follow(&path) else {
             continue;
         };

@@ -165,14 +165,18 @@ pub fn scan_folder(root: &Path) -> Result<FolderScan> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FolderScan::default()),
         Err(e) => return Err(StoreError::io(root, e)),
     };
-    fsutil::sweep_stale_temps(root);
     let mut scan = FolderScan::default();
+    // Dead writers' temps, swept once the folder is read (no second read of it for them).
+    let mut temps = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io(root, e))?;
         let path = entry.path();
         // d_type answers without a stat; only links need one.
         let kind = entry.file_type().ok();
         if let Some(file) = path.file_name().and_then(OsStr::to_str) {
+            if fsutil::is_temp_name(file) {
+                temps.push(file.to_string());
+            }
             if let Some(base) = file
                 .strip_suffix("-journal")
                 .or_else(|| file.strip_suffix("-wal"))
@@ -196,6 +200,7 @@ pub fn scan_folder(root: &Path) -> Result<FolderScan> {
             }
         }
     }
+    fsutil::sweep_temps_named(root, &temps);
     scan.files.sort();
     Ok(scan)
 }

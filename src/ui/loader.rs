@@ -229,6 +229,7 @@ pub fn deliver_batches(
                 Ok(Fwd::Event(LoadEvent::Rows(rows))) => batcher.push(rows, Instant::now()),
                 Ok(Fwd::End(result)) => {
                     deliver(Delivery::Done(result.map(|()| batcher.take())));
+                    return_freed_memory();
                     return;
                 }
                 Err(RecvTimeoutError::Timeout) => Some(batcher.take()),
@@ -244,6 +245,17 @@ pub fn deliver_batches(
             }
         }
     });
+}
+
+/// Gives the memory a finished load freed (the listing's cache image and batches) back to
+/// the system: glibc keeps freed heap for reuse, so the app's resident size would stay at its
+/// peak while the list sits on screen for hours.
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ use super::{BackendKind, Format, Loaded};
 
 /// Rows handed to the caller at a time (the first ones show while the rest are read).
 const BATCH: usize = 256;
+/// From this size on, the cache is parsed on a thread of its own while the folder is read.
+const PARALLEL_CACHE_BYTES: usize = 256 * 1024;
 /// Below this many files the listing runs on the calling thread.
 const PARALLEL_FROM: usize = 64;
 
@@ -232,20 +234,29 @@ fn scan_inner(
     on_scanned: impl FnOnce(&Scanned) -> ControlFlow<()>,
     mut on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
 ) -> super::Result<()> {
-    let scan = scan_folder(dir.root())?;
+    // The folder as its cache names it (however `--dir` spells it).
+    let identity = std::fs::canonicalize(dir.root()).unwrap_or_else(|_| dir.root().into());
+    let bytes = cache_path.and_then(cache::load_bytes);
+    fn parse<'b>(b: &'b [u8], identity: &Path) -> cache::Cache<'b> {
+        cache::Cache::parse(b, identity).unwrap_or_default()
+    }
+    // A big cache is parsed while the folder is read: both stand before the first row.
+    let (scan, old) = match bytes.as_deref() {
+        Some(b) if b.len() >= PARALLEL_CACHE_BYTES => std::thread::scope(|s| {
+            let parsed = s.spawn(|| parse(b, &identity));
+            let scan = scan_folder(dir.root());
+            (scan, parsed.join().unwrap_or_default())
+        }),
+        Some(b) => (scan_folder(dir.root()), parse(b, &identity)),
+        None => (scan_folder(dir.root()), cache::Cache::default()),
+    };
+    let scan = scan?;
     let files = &scan.files;
     let scanned = Scanned {
         rows: files.len(),
         logged: &scan.logged,
     };
     let logged = |path: &Path| scanned.is_logged(path);
-    // The folder as its cache names it (however `--dir` spells it).
-    let identity = std::fs::canonicalize(dir.root()).unwrap_or_else(|_| dir.root().into());
-    let bytes = cache_path.and_then(cache::load_bytes);
-    let old = bytes
-        .as_deref()
-        .and_then(|b| cache::Cache::parse(b, &identity))
-        .unwrap_or_default();
     let mut tdata: Vec<Summary> = tdata_listings_of(dir.root(), &scan.folders)
         .into_iter()
         .map(|l| Summary {
