@@ -14,7 +14,7 @@ use crate::secret::SecretString;
 use crate::store::batch::{self, Begun, Item, Source, Staged};
 use crate::store::convert::{Overrides, prepare};
 use crate::store::dir::{self, SessionDir};
-use crate::store::{self, Format, StoreError, tdata};
+use crate::store::{self, BackendKind, Format, StoreError, tdata};
 use crate::telegram::lock::{self, HeldLock};
 use crate::text::{clean, clean_path};
 
@@ -191,10 +191,14 @@ fn looks_like_a_string(input: &str) -> bool {
         && !input.ends_with(".string")
 }
 
-/// Threads converting at once. With the syncs of a batch done together, the work is reading
-/// inputs and creating and renaming files (CPU, in the process and in the kernel), with one
-/// wait per batch: a few threads more than cores keep both cores busy during those waits.
+/// Threads converting to strings at once. With the syncs of a batch done together, the work
+/// is reading inputs and creating and renaming files (CPU, in the process and in the kernel),
+/// with one wait per batch: a few threads more than cores keep both cores busy.
 const WRITERS: usize = 4;
+
+/// Threads converting to other formats, each output synced on its own (two fsyncs): mostly
+/// waiting, and with many in flight the disk takes their writes together.
+const SYNCING_WRITERS: usize = 16;
 
 /// Outputs a thread stages before it makes them durable together. Each waiting output holds
 /// two descriptors (its lock and its temp), so the batch shrinks to fit the process's limit.
@@ -215,11 +219,15 @@ enum Step {
     Waiting(Vec<String>, Staged, HeldLock),
 }
 
-/// Converts every item on [`WRITERS`] threads, in input order. Each thread stages up to a
+/// Converts every item on [`WRITERS`] (or [`SYNCING_WRITERS`]) threads, in input order. Each thread stages up to a
 /// batch of outputs, then makes them durable together ([`batch::finish_outputs`]); an input
 /// counts as converted only once its output and the folder entry are on disk.
 fn convert_all(items: &[Item], job: &Job) -> Vec<Outcome> {
-    let threads = WRITERS.min(items.len()).max(1);
+    let writers = match job.target.backend() {
+        BackendKind::String => WRITERS,
+        _ => SYNCING_WRITERS,
+    };
+    let threads = writers.min(items.len()).max(1);
     let batch = batch_size(threads);
     let next = AtomicUsize::new(0);
     let mut done: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
