@@ -101,7 +101,7 @@ mod tests {
     use std::process::{Command, Stdio};
 
     use super::*;
-    use crate::store::{Format, Session, read_file, write_file};
+    use crate::store::{Format, Session, write_file};
 
     const HOLDER: &str = "TGSESS_TEST_LOCK_HOLDER";
 
