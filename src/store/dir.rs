@@ -160,6 +160,17 @@ pub fn listable_files(root: &Path) -> Result<Vec<(String, &'static str, PathBuf)
 
 /// [`listable_files`], the logs beside them and the possible tdata folders, from one listing.
 pub fn scan_folder(root: &Path) -> Result<FolderScan> {
+    scan_folder_with(root, usize::MAX, &mut |_| {})
+}
+
+/// [`scan_folder`] that hands the first `early_at` listable files to `early` as soon as the
+/// folder's read has found them (in the folder's order, before anything is sorted), so a
+/// caller can read them while the rest of a big folder is still being read.
+pub fn scan_folder_with(
+    root: &Path,
+    early_at: usize,
+    early: &mut dyn FnMut(&[(String, &'static str, PathBuf)]),
+) -> Result<FolderScan> {
     let entries = match fs::read_dir(root) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FolderScan::default()),
@@ -197,6 +208,9 @@ pub fn scan_folder(root: &Path) -> Result<FolderScan> {
                 };
             if listed {
                 scan.files.push((name, ext, path));
+                if scan.files.len() == early_at {
+                    early(&scan.files);
+                }
             }
         }
     }

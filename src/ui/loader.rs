@@ -76,7 +76,7 @@ impl RowSource for CachedListing {
         // The scan's set of files with a journal beside (usually empty), kept for the rows.
         let logged = std::cell::OnceCell::new();
         let emit = std::cell::RefCell::new(emit);
-        listing::scan_reporting(
+        listing::scan_early(
             dir,
             file.as_deref(),
             |scanned| {
@@ -85,9 +85,13 @@ impl RowSource for CachedListing {
             },
             |batch| {
                 let logged = logged.get();
-                let in_use = |path: &std::path::Path| {
-                    logged
-                        .is_some_and(|logged| listing::Scanned { rows: 0, logged }.is_logged(path))
+                // The first rows of a big folder come before its scan: their own look.
+                let in_use = |path: &std::path::Path| match logged {
+                    Some(logged) => listing::Scanned { rows: 0, logged }.is_logged(path),
+                    None => ["-journal", "-wal"].iter().any(|s| {
+                        std::fs::symlink_metadata(crate::store::sqlite_read::companion(path, s))
+                            .is_ok()
+                    }),
                 };
                 let rows = batch
                     .iter()

@@ -178,6 +178,18 @@ pub fn save(path: &Path, root: &Path, scanned_at: i128, records: &[u8]) -> std::
     fsutil::write_atomic(path, &out)
 }
 
+/// Each record of `records` (as built by [`push_record`]) with its file name, whole.
+pub fn named_records(mut records: &[u8]) -> impl Iterator<Item = (&str, &[u8])> {
+    std::iter::from_fn(move || {
+        let mut r = Reader(records);
+        let len = r.u32()? as usize;
+        let body = r.take(len)?;
+        let raw = &records[..4 + len];
+        records = r.0;
+        Some((Reader(body).str()?, raw))
+    })
+}
+
 fn count_records(mut records: &[u8]) -> usize {
     let mut n = 0;
     while records.len() >= 4 {

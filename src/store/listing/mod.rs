@@ -38,7 +38,7 @@ use std::sync::mpsc;
 
 pub use json::JsonArray;
 
-use super::dir::{SessionDir, scan_folder, tdata_listings_of};
+use super::dir::{SessionDir, scan_folder_with, tdata_listings_of};
 use super::{BackendKind, Format, Loaded};
 
 /// Rows handed to the caller at a time (the first ones show while the rest are read).
@@ -189,7 +189,28 @@ pub fn scan_reporting(
     on_scanned: impl FnOnce(&Scanned) -> ControlFlow<()>,
     on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
 ) -> super::Result<()> {
-    scan_inner(dir, cache_path, cache::now_ns(), on_scanned, on_batch)
+    scan_inner(
+        dir,
+        cache_path,
+        cache::now_ns(),
+        false,
+        on_scanned,
+        on_batch,
+    )
+}
+
+/// [`scan_reporting`] for a caller that sorts rows itself (the TUI): in a big folder, the
+/// first [`BATCH`] files the folder's read finds are read and handed over at once, out of
+/// order and before `on_scanned`, while the rest of the folder is still being read; the other
+/// rows follow in order. A batch may come before `on_scanned`, so `Scanned` is not there for
+/// those rows yet.
+pub fn scan_early(
+    dir: &SessionDir,
+    cache_path: Option<&Path>,
+    on_scanned: impl FnOnce(&Scanned) -> ControlFlow<()>,
+    on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
+) -> super::Result<()> {
+    scan_inner(dir, cache_path, cache::now_ns(), true, on_scanned, on_batch)
 }
 
 /// [`scan`] with the cache file chosen by the caller (`None`: no cache, every file is read).
@@ -222,6 +243,7 @@ pub(crate) fn scan_with(
         dir,
         cache_path,
         now_ns,
+        false,
         |_| ControlFlow::Continue(()),
         on_batch,
     )
@@ -231,6 +253,7 @@ fn scan_inner(
     dir: &SessionDir,
     cache_path: Option<&Path>,
     now_ns: i128,
+    early_rows: bool,
     on_scanned: impl FnOnce(&Scanned) -> ControlFlow<()>,
     mut on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
 ) -> super::Result<()> {
@@ -240,6 +263,30 @@ fn scan_inner(
     fn parse<'b>(b: &'b [u8], identity: &Path) -> cache::Cache<'b> {
         cache::Cache::parse(b, identity).unwrap_or_default()
     }
+    // The first files of a big folder, read without the cache (it is still being parsed)
+    // while the folder is read, when the caller wants rows at once.
+    let mut early: Option<(BatchOut, Vec<PathBuf>)> = None;
+    let mut early_stop = false;
+    let mut read_early = |files: &[(String, &'static str, PathBuf)]| {
+        let none = cache::Cache::default();
+        let mut out = BatchOut {
+            rows: Vec::with_capacity(files.len()),
+            records: Vec::new(),
+            read: 0,
+            unrecorded: 0,
+        };
+        for (name, ext, path) in files {
+            // The folder's journals are not all known yet: this file's are looked for.
+            let has_log = ["-journal", "-wal"]
+                .iter()
+                .any(|s| std::fs::symlink_metadata(super::sqlite_read::companion(path, s)).is_ok());
+            read::one(name, ext, path, has_log, &none, &mut out);
+        }
+        early_stop = !out.rows.is_empty() && on_batch(&out.rows).is_break();
+        early = Some((out, files.iter().map(|f| f.2.clone()).collect::<Vec<_>>()));
+    };
+    let early_at = if early_rows { BATCH } else { usize::MAX };
+    let mut scan_folder = |root: &Path| scan_folder_with(root, early_at, &mut read_early);
     // A big cache is parsed while the folder is read: both stand before the first row.
     let (scan, old) = match bytes.as_deref() {
         Some(b) if b.len() >= PARALLEL_CACHE_BYTES => std::thread::scope(|s| {
@@ -251,6 +298,20 @@ fn scan_inner(
         None => (scan_folder(dir.root()), cache::Cache::default()),
     };
     let scan = scan?;
+    if early_stop {
+        return Ok(());
+    }
+    // Early files are not read again; their records count as a change only if they differ
+    // from what the cache held.
+    let mut early_paths = std::collections::HashSet::new();
+    let early = early.map(|(mut out, paths)| {
+        early_paths.extend(paths);
+        out.read = cache::named_records(&out.records)
+            .filter(|(name, raw)| old.get(name).is_none_or(|hit| hit.raw() != *raw))
+            .count();
+        out.rows.clear();
+        out
+    });
     let files = &scan.files;
     let scanned = Scanned {
         rows: files.len(),
@@ -290,13 +351,18 @@ fn scan_inner(
         };
         for i in range {
             let (name, ext, path) = &files[i];
+            if !early_paths.is_empty() && early_paths.contains(path) {
+                continue;
+            }
             read::one(name, ext, path, logged(path), &old, &mut out);
         }
         out
     };
 
-    let mut records = Vec::new();
-    let (mut read, mut unrecorded) = (0, 0);
+    let (mut records, mut read, mut unrecorded) = match early {
+        Some(out) => (out.records, out.read, out.unrecorded),
+        None => (Vec::new(), 0, 0),
+    };
     // Hands one batch on; true when the caller stops.
     let mut emit = |out: BatchOut, on_batch: &mut dyn FnMut(&[Summary]) -> ControlFlow<()>| {
         read += out.read;

@@ -344,3 +344,86 @@ fn a_cache_record_round_trips_every_field() {
         assert!(cache::Cache::parse(&bytes[..cut], Path::new("/f")).is_none());
     }
 }
+
+/// The TUI's listing: in a big folder the first files the folder's read finds come at once,
+/// before the scan is reported; every row comes exactly once, as the ordered listing has it
+/// (journals of the early files looked at on their own), and a warm run of it rewrites
+/// nothing.
+#[test]
+fn early_rows_come_first_and_every_row_comes_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let count = BATCH * 2 + 17;
+    let template = tmp.path().join("template");
+    write_file(&template, &session(1, 1), Format::TelethonSqlite(7)).unwrap();
+    for i in 0..count {
+        let path = tmp.path().join(format!("s{i:05}.session"));
+        fs::copy(&template, &path).unwrap();
+        if i % 10 == 0 {
+            fs::write(crate::store::sqlite_read::companion(&path, "-journal"), b"").unwrap();
+        }
+    }
+    fs::remove_file(&template).unwrap();
+    let dir = SessionDir::new(tmp.path());
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = cache_dir.path().join("list.bin");
+    // Every file older than the racy window, as far as the cache can tell.
+    let later = cache::now_ns() + 10 * cache::RACY_WINDOW_NS;
+    let ordered = {
+        let mut all = Vec::new();
+        scan_with(&dir, None, later, |r| {
+            all.extend_from_slice(r);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        all
+    };
+    let early_scan = || {
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        let scanned = std::cell::Cell::new(false);
+        scan_inner(
+            &dir,
+            Some(&cache),
+            later,
+            true,
+            |s| {
+                assert_eq!(s.rows, count);
+                scanned.set(true);
+                ControlFlow::Continue(())
+            },
+            |r| {
+                if scanned.get() {
+                    &mut after
+                } else {
+                    &mut before
+                }
+                .extend_from_slice(r);
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        (before, after)
+    };
+    let (before, after) = early_scan();
+    assert_eq!(before.len(), BATCH, "the early rows come before the scan");
+    assert!(
+        after.windows(2).all(|w| w[0].name < w[1].name),
+        "the rest in order"
+    );
+    let by_name = |rows: &[Summary]| {
+        let mut rows = rows.to_vec();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        rows
+    };
+    let all: Vec<Summary> = before.iter().chain(&after).cloned().collect();
+    assert_eq!(by_name(&all), ordered);
+    // Warm: the early files are read again, but what they show is what the cache held.
+    let ino = || std::os::unix::fs::MetadataExt::ino(&fs::metadata(&cache).unwrap());
+    let first = ino();
+    let (before, after) = early_scan();
+    assert_eq!(before.len() + after.len(), count);
+    assert_eq!(
+        ino(),
+        first,
+        "an unchanged folder leaves its cache as it was"
+    );
+}
