@@ -143,7 +143,7 @@ impl SessionDir {
 #[derive(Debug, Default)]
 pub struct FolderScan {
     /// As [`listable_files`].
-    pub files: Vec<(String, &'static str, PathBuf)>,
+    pub files: Vec<ListableFile>,
     /// Names of the entries that have a non-empty or empty `-journal` or `-wal` beside them.
     pub logged: HashSet<String>,
     /// Entries that may be tdata folders: visible folders and links (see [`tdata_listings_of`]).
@@ -158,6 +158,9 @@ pub fn listable_files(root: &Path) -> Result<Vec<(String, &'static str, PathBuf)
     Ok(scan_folder(root)?.files)
 }
 
+/// One file that may be a session: (name, extension, path).
+pub type ListableFile = (String, &'static str, PathBuf);
+
 /// [`listable_files`], the logs beside them and the possible tdata folders, from one listing.
 pub fn scan_folder(root: &Path) -> Result<FolderScan> {
     scan_folder_with(root, usize::MAX, &mut |_| {})
@@ -169,7 +172,7 @@ pub fn scan_folder(root: &Path) -> Result<FolderScan> {
 pub fn scan_folder_with(
     root: &Path,
     early_at: usize,
-    early: &mut dyn FnMut(&[(String, &'static str, PathBuf)]),
+    early: &mut dyn FnMut(&[ListableFile]),
 ) -> Result<FolderScan> {
     let entries = match fs::read_dir(root) {
         Ok(e) => e,

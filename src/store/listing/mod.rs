@@ -267,7 +267,7 @@ fn scan_inner(
     // while the folder is read, when the caller wants rows at once.
     let mut early: Option<(BatchOut, Vec<PathBuf>)> = None;
     let mut early_stop = false;
-    let mut read_early = |files: &[(String, &'static str, PathBuf)]| {
+    let mut read_early = |files: &[super::dir::ListableFile]| {
         let none = cache::Cache::default();
         let mut out = BatchOut {
             rows: Vec::with_capacity(files.len()),
