@@ -63,17 +63,30 @@ impl SelfUser {
 
     /// "First Last", or the username, for one-line displays.
     pub fn display_name(&self) -> Option<String> {
-        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !name.is_empty() {
-            Some(name)
-        } else {
-            self.username.as_ref().map(|u| format!("@{u}"))
-        }
+        display_name(
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+            self.username.as_deref(),
+        )
+    }
+}
+
+/// "First Last" (empty parts left out), else "@username": how one line names an account.
+pub fn display_name(
+    first: Option<&str>,
+    last: Option<&str>,
+    username: Option<&str>,
+) -> Option<String> {
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !name.is_empty() {
+        Some(name)
+    } else {
+        username.map(|u| format!("@{u}"))
     }
 }
 

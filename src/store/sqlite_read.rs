@@ -40,6 +40,12 @@ impl Deref for CommittedDb {
     }
 }
 
+/// Whether a `-journal` or `-wal` (empty or not, even a dangling link) is beside `path`.
+pub fn has_log(path: &Path) -> bool {
+    LOGS.iter()
+        .any(|s| std::fs::symlink_metadata(companion(path, s)).is_ok())
+}
+
 /// `path` with a companion suffix (`a.session` → `a.session-journal`).
 pub fn companion(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();

@@ -88,10 +88,7 @@ impl RowSource for CachedListing {
                 // The first rows of a big folder come before its scan: their own look.
                 let in_use = |path: &std::path::Path| match logged {
                     Some(logged) => listing::Scanned { rows: 0, logged }.is_logged(path),
-                    None => ["-journal", "-wal"].iter().any(|s| {
-                        std::fs::symlink_metadata(crate::store::sqlite_read::companion(path, s))
-                            .is_ok()
-                    }),
+                    None => crate::store::sqlite_read::has_log(path),
                 };
                 let rows = batch
                     .iter()

@@ -188,17 +188,11 @@ impl SessionRow {
 
     pub fn account(&self) -> Option<String> {
         let i = self.info.as_ref()?;
-        let name = [i.first_name.as_deref(), i.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !name.is_empty() {
-            Some(name)
-        } else {
-            i.username.as_ref().map(|u| format!("@{u}"))
-        }
+        crate::store::model::display_name(
+            i.first_name.as_deref(),
+            i.last_name.as_deref(),
+            i.username.as_deref(),
+        )
     }
 
     pub fn username(&self) -> Option<String> {

@@ -277,9 +277,7 @@ fn scan_inner(
         };
         for (name, ext, path) in files {
             // The folder's journals are not all known yet: this file's are looked for.
-            let has_log = ["-journal", "-wal"]
-                .iter()
-                .any(|s| std::fs::symlink_metadata(super::sqlite_read::companion(path, s)).is_ok());
+            let has_log = super::sqlite_read::has_log(path);
             read::one(name, ext, path, has_log, &none, &mut out);
         }
         early_stop = !out.rows.is_empty() && on_batch(&out.rows).is_break();

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use super::{Db, Decline, PageSource, R, session};
 use crate::store::Loaded;
-use crate::store::sqlite_read::companion;
 
 /// Bytes read from the start in one go: page 1 and the few after it, where a small session
 /// file keeps its tables (4 pages of 4 KiB).
@@ -37,10 +36,8 @@ impl PageSource for FileSource<'_> {
 /// bytes as read under the lock). The caller must hold [`lock_shared`] on `file`.
 pub fn read(file: &File, path: &Path, len: u64, prefix: &[u8]) -> R<Loaded> {
     // A journal (hot or not) or a WAL beside it is SQLite's to recover.
-    for suffix in ["-journal", "-wal"] {
-        if std::fs::symlink_metadata(companion(path, suffix)).is_ok() {
-            return Err(Decline("a journal or WAL beside the file"));
-        }
+    if crate::store::sqlite_read::has_log(path) {
+        return Err(Decline("a journal or WAL beside the file"));
     }
     let mut db = Db::open(FileSource { file, prefix }, len)?;
     session::read(&mut db)
@@ -101,6 +98,7 @@ mod tests {
     use std::process::{Command, Stdio};
 
     use super::*;
+    use crate::store::sqlite_read::companion;
     use crate::store::{Format, Session, write_file};
 
     const HOLDER: &str = "TGSESS_TEST_LOCK_HOLDER";
