@@ -181,25 +181,8 @@ impl Scanned<'_> {
     }
 }
 
-/// [`scan_cached`] that first tells `on_scanned` what the directory scan found (it may stop
-/// the listing there).
-pub fn scan_reporting(
-    dir: &SessionDir,
-    cache_path: Option<&Path>,
-    on_scanned: impl FnOnce(&Scanned) -> ControlFlow<()>,
-    on_batch: impl FnMut(&[Summary]) -> ControlFlow<()>,
-) -> super::Result<()> {
-    scan_inner(
-        dir,
-        cache_path,
-        cache::now_ns(),
-        false,
-        on_scanned,
-        on_batch,
-    )
-}
-
-/// [`scan_reporting`] for a caller that sorts rows itself (the TUI): in a big folder, the
+/// [`scan_cached`] for a caller that sorts rows itself (the TUI), first telling `on_scanned`
+/// what the directory scan found (it may stop the listing there): in a big folder, the
 /// first [`BATCH`] files the folder's read finds are read and handed over at once, out of
 /// order and before `on_scanned`, while the rest of the folder is still being read; the other
 /// rows follow in order. A batch may come before `on_scanned`, so `Scanned` is not there for
